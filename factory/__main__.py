@@ -1,0 +1,5 @@
+"""`python -m factory` runs the CLI."""
+
+from factory.cli import main
+
+main()

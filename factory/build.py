@@ -1,0 +1,155 @@
+"""Build use cases with `dvc repro`: plan the pipelines to run, run them, collect their metrics.
+
+Planning (which pipeline files, in which order) is kept apart from running them, so a plan
+can be printed and tested. A failed pipeline does not stop the others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from factory.compile import check_compiled
+from factory.compose import load_project
+from factory.errors import BuildError
+from factory.paths import ProjectPaths
+
+RAN_STAGE = re.compile(r"Running stage '([^']+)'")
+OUTPUT_TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class BuildTarget:
+    """One `dvc repro` invocation: a label for people and the targets for DVC."""
+
+    label: str
+    dvc_targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """The pipelines to reproduce, data products first."""
+
+    paths: ProjectPaths
+    targets: tuple[BuildTarget, ...]
+    use_cases: tuple[str, ...]
+
+
+@dataclass
+class TargetResult:
+    """What one `dvc repro` did."""
+
+    target: BuildTarget
+    ok: bool
+    seconds: float
+    stages_run: list[str] = field(default_factory=list)
+    output_tail: str = ""
+
+
+@dataclass
+class BuildReport:
+    """The results of a build and the metrics of the use cases it built."""
+
+    results: list[TargetResult]
+    metrics: dict[str, dict[str, Any]]
+
+    @property
+    def failed(self) -> list[TargetResult]:
+        """The targets whose `dvc repro` failed."""
+        return [result for result in self.results if not result.ok]
+
+    def raise_for_failures(self) -> None:
+        """Raise `BuildError` naming every failed pipeline."""
+        if self.failed:
+            details = "\n".join(f"--- {r.target.label} ---\n{r.output_tail}" for r in self.failed)
+            raise BuildError(f"{len(self.failed)} pipeline(s) failed: "
+                             f"{', '.join(r.target.label for r in self.failed)}\n{details}")
+
+
+def plan_build(paths: ProjectPaths, names: list[str] | None = None) -> BuildPlan:
+    """Check the generated files are current, then plan the products and use case pipelines to run."""
+    check_compiled(paths, names)
+    project = load_project(paths, names)
+    products = sorted({item.product for spec in project.use_cases.values() for item in spec.data})
+    if names is None:
+        products = sorted(project.products)
+    targets = []
+    if products:
+        targets.append(BuildTarget("data products", tuple(f"dvc.yaml:{name}" for name in products)))
+    for name in project.use_cases:
+        targets.append(BuildTarget(name, (paths.rel(paths.use_case(name).dvc_yaml),)))
+    return BuildPlan(paths, tuple(targets), tuple(project.use_cases))
+
+
+def run_build(plan: BuildPlan, on_start: Callable[[BuildTarget], None] | None = None,
+              on_done: Callable[[TargetResult], None] | None = None) -> BuildReport:
+    """Run every target of the plan with `dvc repro`, continuing past failures."""
+    results = []
+    for target in plan.targets:
+        if on_start:
+            on_start(target)
+        result = reproduce(plan.paths, target)
+        results.append(result)
+        if on_done:
+            on_done(result)
+    return BuildReport(results, {name: read_metrics(plan.paths, name) for name in plan.use_cases})
+
+
+def reproduce(paths: ProjectPaths, target: BuildTarget) -> TargetResult:
+    """Run `dvc repro` for one target with this interpreter's environment."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", "repro", *target.dvc_targets],
+        cwd=paths.root, env=stage_environment(), capture_output=True, text=True, check=False,
+    )
+    output = done.stdout + done.stderr
+    return TargetResult(
+        target=target,
+        ok=done.returncode == 0,
+        seconds=time.perf_counter() - started,
+        stages_run=RAN_STAGE.findall(output),
+        output_tail="\n".join(output.strip().splitlines()[-OUTPUT_TAIL_LINES:]),
+    )
+
+
+def stage_environment() -> dict[str, str]:
+    """The environment for DVC and the stages it starts: this interpreter's scripts come first on PATH."""
+    env = dict(os.environ)
+    scripts = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
+    env.setdefault("DVC_NO_ANALYTICS", "1")
+    return env
+
+
+def read_metrics(paths: ProjectPaths, name: str) -> dict[str, Any]:
+    """A use case's metrics.json, or an empty mapping when it has not been built."""
+    file = paths.use_case(name).metrics
+    if not file.is_file():
+        return {}
+    value = json.loads(file.read_text(encoding="utf-8"))
+    return value if isinstance(value, dict) else {}
+
+
+def pipeline_status(paths: ProjectPaths, name: str) -> str:
+    """'not built', 'up to date', or the stages DVC would rerun and why."""
+    use_case = paths.use_case(name)
+    if not use_case.dvc_lock.is_file():
+        return "not built"
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", "status", "--json", paths.rel(use_case.dvc_yaml)],
+        cwd=paths.root, env=stage_environment(), capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        return f"unknown (dvc status failed: {done.stderr.strip().splitlines()[-1:] or ['no output']})"
+    changes = json.loads(done.stdout or "{}")
+    if not changes:
+        return "up to date"
+    return "stale: " + ", ".join(sorted(key.rsplit(":", 1)[-1] for key in changes))

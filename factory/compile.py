@@ -1,0 +1,279 @@
+"""Compile validated specs into DVC pipelines: dvc.yaml and params.yaml per use case, and the root.
+
+Planning is pure: `plan_compile` returns the files and their content; `write_files` and
+`stale_files` act on that plan. Deps are precise (the data product files, the source files of
+exactly the components used, the stage's own module) so DVC reruns only what a change touches.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from factory import registry
+from factory.compose import Project, load_project
+from factory.errors import ProjectError, StaleError
+from factory.io import atomic_write_text
+from factory.paths import GENERATED_HEADER, ProjectPaths, UseCasePaths
+from factory.spec import ComponentRef, DataProductSpec, UseCaseParams, UseCaseSpec
+
+STAGES_PACKAGE = Path(__file__).parent / "stages"
+
+# The params.yaml keys each use case stage reads; DVC reruns a stage only when these change.
+STAGE_PARAMS: dict[str, list[str]] = {
+    "prepare": ["data", "products", "task", "target", "features.numeric", "features.categorical",
+                "split", "evaluation.slices"],
+    "train": ["task", "target", "features", "model"],
+    "evaluate": ["task", "target", "evaluation"],
+    "report": ["name", "description", "owner", "risk_tier", "task", "data", "target", "features",
+               "split", "model", "evaluation", "release"],
+}
+
+
+# The stage code each stage depends on: its own module and the helper modules it uses.
+STAGE_MODULES: dict[str, list[str]] = {
+    "prepare": ["prepare.py"],
+    "train": ["train.py"],
+    "evaluate": ["evaluate.py", "plots.py"],
+    "report": ["report.py"],
+}
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    """A file the compiler owns, with the exact content it should have."""
+
+    path: Path
+    content: str
+
+
+def plan_compile(paths: ProjectPaths, names: list[str] | None = None) -> list[GeneratedFile]:
+    """Validate the project and return every generated file for the named use cases and the root."""
+    project = load_project(paths, names)
+    files = _root_files(project)
+    for spec in project.use_cases.values():
+        files += _use_case_files(project, spec)
+    return files
+
+
+def stale_files(files: Iterable[GeneratedFile]) -> list[Path]:
+    """The planned files whose content on disk differs or that are missing."""
+    return [f.path for f in files if not f.path.is_file() or f.path.read_text(encoding="utf-8") != f.content]
+
+
+def write_files(files: Iterable[GeneratedFile]) -> list[Path]:
+    """Write the planned files that changed; return their paths."""
+    changed = stale_files(files)
+    wanted = {f.path: f.content for f in files}
+    for path in changed:
+        atomic_write_text(path, wanted[path])
+    return changed
+
+
+def check_compiled(paths: ProjectPaths, names: list[str] | None = None) -> None:
+    """Raise `StaleError` naming every generated file that is stale or missing."""
+    stale = stale_files(plan_compile(paths, names))
+    if stale:
+        listing = "\n".join(f"  - {paths.rel(path)}" for path in stale)
+        raise StaleError(f"generated files are stale or missing (run `factory compile`):\n{listing}")
+
+
+# ---------------------------------------------------------------- root pipeline
+
+
+def _root_files(project: Project) -> list[GeneratedFile]:
+    paths = project.paths
+    header = GENERATED_HEADER.format(source="conf/data/*.yaml")
+    stages = {name: _product_stage(project, product) for name, product in sorted(project.products.items())}
+    params = {"products": {name: product.model_dump(mode="json", by_alias=True, exclude_none=True)
+                           for name, product in sorted(project.products.items())}}
+    return [GeneratedFile(paths.dvc_yaml, header + _dump({"stages": stages})),
+            GeneratedFile(paths.params_yaml, header + _dump(params, sort_keys=True))]
+
+
+def _product_stage(project: Project, product: DataProductSpec) -> dict[str, Any]:
+    paths = project.paths
+    component_refs: list[ComponentRef] = [product.source, *product.transforms]
+    deps = {paths.rel(STAGES_PACKAGE / "data_product.py")}
+    deps |= _component_files(paths, component_refs)
+    for ref in component_refs:
+        component = registry.get(ref.kind, ref.component)
+        parsed = component.parse_params(ref.params)
+        deps |= set(component.files_read(parsed))
+        deps |= {project.products[other].output_path for other in component.products_read(parsed)}
+    stats = paths.rel(paths.product_stats(product.output_path))
+    return {
+        "cmd": f"factory stage data-product {product.name}",
+        "deps": sorted(deps),
+        "params": [f"products.{product.name}"],
+        "outs": [product.output_path],
+        "metrics": [{stats: {"cache": False}}],
+    }
+
+
+# ---------------------------------------------------------------- use case pipelines
+
+
+def _use_case_files(project: Project, spec: UseCaseSpec) -> list[GeneratedFile]:
+    paths = project.paths
+    use_case = paths.use_case(spec.name)
+    header = GENERATED_HEADER.format(source=paths.rel(use_case.config))
+    products = {item.product: project.products[item.product].output_path for item in spec.data}
+    params = UseCaseParams(**spec.model_dump(), products=products)
+    return [GeneratedFile(use_case.dvc_yaml, header + _dump(_pipeline(project, spec, use_case))),
+            GeneratedFile(use_case.params_yaml,
+                          header + _dump(params.model_dump(mode="json", by_alias=True), sort_keys=True))]
+
+
+def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> dict[str, Any]:
+    paths = project.paths
+
+    def rel(files: Iterable[str | Path]) -> list[str]:
+        return sorted({use_case.rel(paths.root / f) if isinstance(f, str) else use_case.rel(f) for f in files})
+
+    def stage_code(stage: str) -> list[str]:
+        return [use_case.rel(STAGES_PACKAGE / module) for module in STAGE_MODULES[stage]]
+
+    product_files = [project.products[item.product].output_path for item in spec.data]
+    feature_refs = [*spec.features.numeric_steps, *spec.features.categorical_steps, spec.model]
+    metric_refs = [ComponentRef.model_construct(component=name) for name in spec.evaluation.all_metrics]
+    metric_files = _component_files(paths, metric_refs, kind="metric")
+    plots = use_case.rel(use_case.plots)
+    is_classifier = spec.task != "regression"
+
+    stages = {
+        "prepare": {
+            "cmd": f"factory stage prepare {spec.name}",
+            "deps": sorted([*rel(product_files), *stage_code("prepare")]),
+            "params": STAGE_PARAMS["prepare"],
+            "outs": [use_case.rel(use_case.train_data), use_case.rel(use_case.test_data)],
+        },
+        "train": {
+            "cmd": f"factory stage train {spec.name}",
+            "deps": sorted([use_case.rel(use_case.train_data), *stage_code("train"),
+                            *rel(_component_files(paths, feature_refs))]),
+            "params": STAGE_PARAMS["train"],
+            "outs": [use_case.rel(use_case.model)],
+        },
+        "evaluate": {
+            "cmd": f"factory stage evaluate {spec.name}",
+            "deps": sorted([use_case.rel(use_case.model), use_case.rel(use_case.test_data),
+                            *stage_code("evaluate"), *rel(metric_files)]),
+            "params": STAGE_PARAMS["evaluate"],
+            "outs": [plots],
+            "metrics": [{use_case.rel(use_case.metrics): {"cache": False}},
+                        {use_case.rel(use_case.slice_metrics): {"cache": False}}],
+        },
+        "report": {
+            "cmd": f"factory stage report {spec.name}",
+            "deps": sorted([use_case.rel(use_case.metrics), use_case.rel(use_case.slice_metrics),
+                            use_case.rel(use_case.model), *stage_code("report")]),
+            "params": STAGE_PARAMS["report"],
+            "outs": [{use_case.rel(use_case.model_card): {"cache": False}},
+                     {use_case.rel(use_case.lineage): {"cache": False}}],
+        },
+    }
+    if is_classifier:
+        plot_specs: list[dict[str, Any]] = [
+            {"roc": {"x": "fpr", "y": "tpr", "y_label": "true positive rate", "x_label": "false positive rate",
+                     "y_file": f"{plots}/roc.csv"}},
+            {"precision_recall": {"x": "recall", "y": "precision", "y_file": f"{plots}/precision_recall.csv"}},
+            {"confusion": {"template": "confusion", "x": "actual", "y": "predicted",
+                           "y_file": f"{plots}/confusion.csv"}},
+        ]
+        images = ["roc.png", "precision_recall.png", "confusion.png"]
+    else:
+        plot_specs = [{"predicted_vs_actual": {"template": "scatter", "x": "actual", "y": "predicted",
+                                               "y_file": f"{plots}/predictions.csv"}}]
+        images = ["predicted_vs_actual.png", "residuals.png"]
+    plot_specs += [f"{plots}/{image}" for image in images]  # type: ignore[misc]
+    return {
+        "stages": stages,
+        "plots": [_plot_entry(item) for item in plot_specs],
+        "artifacts": {
+            spec.name: {"path": use_case.rel(use_case.model), "type": "model", "desc": spec.description,
+                        "labels": [spec.task, f"risk-{spec.risk_tier}"]},
+        },
+    }
+
+
+def _plot_entry(item: dict[str, Any] | str) -> dict[str, Any] | str:
+    """DVC's top-level plot definition: {id: {x, y: {file: column}, ...}} or an image path."""
+    if isinstance(item, str):
+        return item
+    (plot_id, options), = item.items()
+    options = dict(options)
+    file = options.pop("y_file")
+    options["y"] = {file: options["y"]}
+    return {plot_id: options}
+
+
+# ---------------------------------------------------------------- component source files
+
+
+def _component_files(paths: ProjectPaths, refs: Iterable[ComponentRef], kind: str | None = None) -> set[str]:
+    """The source files of the referenced components and the component modules they import."""
+    files: set[str] = set()
+    for ref in refs:
+        component = registry.get(kind or ref.kind, ref.component)  # type: ignore[arg-type]
+        for source in _module_closure(component.source_file):
+            if not source.is_relative_to(paths.root.resolve()):
+                raise ProjectError(f"{component.kind} component {component.name!r} is loaded from {source}, "
+                                   "outside the project root; install the project with `pip install -e .`")
+            files.add(paths.rel(source))
+    return files
+
+
+def _module_closure(source: Path) -> list[Path]:
+    """`source` and every module of the `components` package it imports, transitively."""
+    package_root = _package_root(source)
+    seen: dict[Path, None] = {}
+    pending = [source]
+    while pending:
+        current = pending.pop()
+        if current in seen or not current.is_file():
+            continue
+        seen[current] = None
+        pending += _imported_component_modules(current, package_root)
+    return sorted(seen)
+
+
+def _package_root(source: Path) -> Path:
+    """The folder that holds the top-level `components` package of `source`."""
+    for parent in source.parents:
+        if parent.name == registry.COMPONENTS_PACKAGE:
+            return parent.parent
+    return source.parent
+
+
+def _imported_component_modules(source: Path, package_root: Path) -> list[Path]:
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    module_parts = list(source.relative_to(package_root).with_suffix("").parts)
+    found: list[Path] = []
+    for node in ast.walk(tree):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = module_parts[: len(module_parts) - node.level]
+                base = ".".join([*anchor, base] if base else anchor)
+            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        for target in targets:
+            if target.split(".")[0] != registry.COMPONENTS_PACKAGE:
+                continue
+            module = package_root.joinpath(*target.split("."))
+            for candidate in (module.with_suffix(".py"), module / "__init__.py"):
+                if candidate.is_file() and candidate.name != "__init__.py":
+                    found.append(candidate)
+    return found
+
+
+def _dump(value: Any, sort_keys: bool = False) -> str:
+    return yaml.safe_dump(value, sort_keys=sort_keys, default_flow_style=False, allow_unicode=True, width=120)

@@ -1,0 +1,174 @@
+"""Compose configs with Hydra (conf/ as the shared root) and validate them into specs.
+
+Hydra runs here, at compile time only; stages read the resolved params.yaml instead.
+DVC's own Hydra integration stays off: it would import `hydra_plugins/` from the repository.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from factory.errors import ConfigError, ErrorGroup, FactoryError
+from factory.paths import ProjectPaths
+from factory.spec import (
+    SLUG_PATTERN,
+    DataProductSpec,
+    UseCaseSpec,
+    check_data_product,
+    check_use_case,
+    parse_model,
+)
+
+
+@dataclass(frozen=True)
+class Project:
+    """Every validated declaration of a project."""
+
+    paths: ProjectPaths
+    products: dict[str, DataProductSpec]
+    use_cases: dict[str, UseCaseSpec]
+
+
+def compose_file(paths: ProjectPaths, file: Path) -> dict[str, Any]:
+    """Compose one YAML file with Hydra, on top of the config groups in conf/, and resolve it."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    shown = paths.rel(file)
+    if not file.is_file():
+        raise ConfigError.single(shown, "", "a YAML config file at this path", "no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with initialize_config_dir(config_dir=str(file.parent), version_base="1.3"):
+                config = compose(config_name=file.stem,
+                                 overrides=[f"hydra.searchpath=[file://{paths.conf}]"])
+        value = OmegaConf.to_container(config, resolve=True)
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        raise _composition_error(shown, exc) from exc
+    if not isinstance(value, dict):
+        raise ConfigError.single(shown, "", "a mapping of keys to values", type(value).__name__)
+    return {str(key): item for key, item in value.items()}
+
+
+def _composition_error(shown: str, exc: Exception) -> ConfigError:
+    message = " ".join(str(exc).split())
+    key = ""
+    match = re.search(r"full_key: ([\w.\[\]]+)", message)
+    if match:
+        key = match.group(1)
+        message = message[: match.start()].strip()
+    missing = re.search(r"Could not (?:find|load) '([^']+)'", message)
+    if missing:
+        options = re.search(r"Available options:(.*?)(?:In '|$)", message)
+        available = ", ".join(options.group(1).split()) if options else "none"
+        group = missing.group(1).strip("/").rsplit("/", 1)[0]
+        return ConfigError.single(shown, "defaults", f"an existing preset in conf/{group}/ "
+                                  f"(available: {available})", repr(missing.group(1)))
+    return ConfigError.single(shown, key, "a config that Hydra can compose and resolve", message)
+
+
+def product_names(paths: ProjectPaths) -> list[str]:
+    """Names of the data products declared in conf/data/."""
+    if not paths.data_conf.is_dir():
+        return []
+    return sorted(file.stem for file in paths.data_conf.glob("*.yaml"))
+
+
+def use_case_names(paths: ProjectPaths) -> list[str]:
+    """Names of the use cases: folders of use_cases/ that hold a config.yaml."""
+    if not paths.use_cases.is_dir():
+        return []
+    return sorted(folder.name for folder in paths.use_cases.iterdir() if (folder / "config.yaml").is_file())
+
+
+def check_name(name: str, what: str, known: list[str]) -> None:
+    """Refuse a name that is not a slug or not declared, before it is used to build a path."""
+    if not re.fullmatch(SLUG_PATTERN, name):
+        raise ConfigError.single(f"{what} name", "name", "a slug of lower-case letters, digits and hyphens, "
+                                 "starting with a letter (it names a folder)", repr(name))
+    if name not in known:
+        raise ConfigError.single(f"{what} name", "name", f"one of the declared {what}s "
+                                 f"({', '.join(known) or 'none'})", repr(name))
+
+
+def _with_name(raw: dict[str, Any], name: str, shown: str) -> dict[str, Any]:
+    """The name defaults to the file's or folder's name, and must equal it when given."""
+    given = raw.setdefault("name", name)
+    if given != name:
+        raise ConfigError.single(shown, "name", f"the same name as its file or folder ({name!r})", repr(given))
+    return raw
+
+
+def load_products(paths: ProjectPaths) -> dict[str, DataProductSpec]:
+    """Compose and validate every data product in conf/data/."""
+    names = product_names(paths)
+    products: dict[str, DataProductSpec] = {}
+    errors: list[FactoryError] = []
+    for name in names:
+        file = paths.product_config(name)
+        shown = paths.rel(file)
+        try:
+            raw = _with_name(compose_file(paths, file), name, shown)
+        except ConfigError as exc:
+            errors.append(exc)
+            continue
+        product, problems = parse_model(DataProductSpec, raw)
+        if product is not None:
+            product, problems = check_data_product(product, names)
+        if problems:
+            errors.append(ConfigError(shown, problems))
+        else:
+            products[name] = product
+    _raise_all(errors)
+    return products
+
+
+def load_use_case(paths: ProjectPaths, name: str, products: Mapping[str, DataProductSpec]) -> UseCaseSpec:
+    """Compose and validate one use case against the catalogue and the data products."""
+    use_case = paths.use_case(name)
+    shown = paths.rel(use_case.config)
+    raw = _with_name(compose_file(paths, use_case.config), name, shown)
+    spec, problems = parse_model(UseCaseSpec, raw)
+    if spec is not None:
+        spec, problems = check_use_case(spec, products)
+    if problems:
+        raise ConfigError(shown, problems)
+    assert isinstance(spec, UseCaseSpec)
+    return spec
+
+
+def load_project(paths: ProjectPaths, names: list[str] | None = None) -> Project:
+    """Validate the data products and the named use cases (all when `names` is None).
+
+    Every invalid file is reported, not just the first.
+    """
+    known = use_case_names(paths)
+    for name in names or []:
+        check_name(name, "use case", known)
+    selected = known if names is None else list(dict.fromkeys(names))
+    products = load_products(paths)
+    use_cases: dict[str, UseCaseSpec] = {}
+    errors: list[FactoryError] = []
+    for name in selected:
+        try:
+            use_cases[name] = load_use_case(paths, name, products)
+        except ConfigError as exc:
+            errors.append(exc)
+    _raise_all(errors)
+    return Project(paths=paths, products=products, use_cases=use_cases)
+
+
+def _raise_all(errors: list[FactoryError]) -> None:
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ErrorGroup(errors)
+

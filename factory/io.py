@@ -1,0 +1,188 @@
+"""Paths, atomic writes, hashing and safe, byte-stable model persistence.
+
+Everything the factory writes goes through `atomic_write_bytes`, so a killed process leaves
+either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from factory.errors import ModelFileError, ProjectError
+
+PROJECT_MARKERS = ("conf", "use_cases")
+
+# Types that the factory's own feature and model components put inside a pipeline and that
+# skops does not trust by default. Reviewed by hand: each is a plain data container in
+# numpy or scikit-learn, with no code of its own to run at load time.
+TRUSTED_MODEL_TYPES = (
+    "numpy.dtype",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.link.IdentityLink",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn._loss.loss.HalfSquaredError",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+)
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """Return the project root: the nearest folder at or above `start` with conf/ and use_cases/."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if all((folder / marker).is_dir() for marker in PROJECT_MARKERS):
+            return folder
+    raise ProjectError(
+        f"{here}: not inside a model factory project "
+        f"(expected a folder with {' and '.join(m + '/' for m in PROJECT_MARKERS)} at or above it)"
+    )
+
+
+def relative_to_root(path: Path, root: Path) -> str:
+    """Return `path` as a POSIX path relative to `root`, refusing paths that escape it."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError as exc:
+        raise ProjectError(f"{resolved}: outside the project root {root}") from exc
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def canonical_json(value: Any) -> str:
+    """Serialise to JSON with sorted keys and a trailing newline, so equal data gives equal bytes."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write `value` as canonical JSON, atomically."""
+    atomic_write_text(path, canonical_json(value))
+
+
+def write_parquet(path: Path, frame: Any) -> None:
+    """Write a pandas frame as Parquet without its index, atomically."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _renumber_ids(node: Any, mapping: dict[str, str]) -> Any:
+    """Replace skops' memory-address ids with their order of appearance, in place."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "__id__" and isinstance(value, int):
+                node[key] = int(mapping.setdefault(str(value), str(len(mapping) + 1)))
+            elif key == "file" and isinstance(value, str) and re.fullmatch(r"\d+\.npy", value):
+                node[key] = mapping.setdefault(value[:-4], str(len(mapping) + 1)) + ".npy"
+            else:
+                _renumber_ids(value, mapping)
+    elif isinstance(node, list):
+        for item in node:
+            _renumber_ids(item, mapping)
+    return node
+
+
+def canonical_skops(data: bytes) -> bytes:
+    """Rewrite a skops archive so the same model always gives the same bytes.
+
+    skops names arrays after `id()` of the objects and stamps zip entries with the current
+    time; both change from run to run. Ids are renumbered in their order of appearance in
+    the schema, entries are sorted and dated at the zip epoch.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        schema = json.loads(source.read("schema.json"))
+        mapping: dict[str, str] = {}
+        _renumber_ids(schema, mapping)
+        entries = {"schema.json": json.dumps(schema, sort_keys=True).encode("utf-8")}
+        for info in source.infolist():
+            if info.filename == "schema.json":
+                continue
+            stem = info.filename.removesuffix(".npy")
+            if stem not in mapping:
+                raise ModelFileError(f"skops archive entry {info.filename} is not referenced by its schema")
+            entries[mapping[stem] + ".npy"] = source.read(info.filename)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, entries[name], compresslevel=6)
+    return buffer.getvalue()
+
+
+def save_model(path: Path, model: Any) -> str:
+    """Save a fitted estimator with skops in canonical form; return its sha256."""
+    import skops.io as sio
+
+    data = canonical_skops(sio.dumps(model))
+    atomic_write_bytes(path, data)
+    return sha256_bytes(data)
+
+
+def load_model(path: Path, trusted: Iterable[str] = TRUSTED_MODEL_TYPES) -> Any:
+    """Load a skops model, refusing any type outside the reviewed `trusted` list."""
+    import skops.io as sio
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the model file ({exc.strerror})") from exc
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # skops raises many types for a damaged archive
+        raise ModelFileError(f"{path}: not a valid skops model file ({exc})") from exc
+    refused = sorted(set(untrusted) - set(trusted))
+    if refused:
+        raise ModelFileError(
+            f"{path}: refusing to load untrusted types {', '.join(refused)}; "
+            "expected only the reviewed types in factory.io.TRUSTED_MODEL_TYPES"
+        )
+    return sio.loads(data, trusted=list(untrusted))

@@ -1,0 +1,191 @@
+"""The component catalogue: every reusable part registered by name with a params model.
+
+Configs refer to components only by registered name; nothing in a config is imported or
+evaluated. A component is a plain function whose first argument is its validated params
+model; the registry wraps every call so failures are reported the same way everywhere.
+
+Calling conventions, by kind:
+
+- ``source(params, context) -> DataFrame``
+- ``transform(params, frame, context) -> DataFrame``
+- ``feature(params) -> scikit-learn transformer``
+- ``model(params) -> scikit-learn estimator``
+- ``metric(params, y_true, y_pred, y_proba, labels) -> float``
+
+Component modules import heavy libraries inside their functions, so loading the whole
+catalogue stays cheap and each stage pays only for what it runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import pkgutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from factory.errors import ComponentError
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["source", "transform", "feature", "model", "metric"]
+KINDS: tuple[Kind, ...] = ("source", "transform", "feature", "model", "metric")
+TASKS = ("binary_classification", "multiclass_classification", "regression")
+CLASSIFICATION = ("binary_classification", "multiclass_classification")
+REGRESSION = ("regression",)
+
+COMPONENTS_PACKAGE = "components"
+
+
+class ComponentParams(BaseModel):
+    """Base of every component's params model: strict, frozen, documented fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a source or transform may know about the run: the project root and product files."""
+
+    root: Path
+    product_paths: Mapping[str, Path] = field(default_factory=dict)
+
+    def product_path(self, name: str) -> Path:
+        """Return the built file of data product `name`."""
+        return self.product_paths[name]
+
+
+@dataclass(frozen=True)
+class Component:
+    """A registered component and what the factory needs to know about it."""
+
+    kind: Kind
+    name: str
+    params_model: type[ComponentParams]
+    function: Callable[..., Any]
+    doc: str
+    source_file: Path
+    tasks: tuple[str, ...] = TASKS
+    greater_is_better: bool = True
+    needs_proba: bool = False
+    reads_products: Callable[[Any], list[str]] | None = None
+    reads_files: Callable[[Any], list[str]] | None = None
+
+    @property
+    def summary(self) -> str:
+        """First paragraph of the docstring."""
+        return self.doc.split("\n\n", 1)[0].replace("\n", " ").strip()
+
+    def parse_params(self, raw: Mapping[str, Any] | None) -> ComponentParams:
+        """Validate raw params against the component's params model (raises pydantic's error)."""
+        return self.params_model.model_validate(dict(raw or {}))
+
+    def products_read(self, params: ComponentParams) -> list[str]:
+        """Data products this component reads besides its input frame."""
+        return sorted(self.reads_products(params)) if self.reads_products else []
+
+    def files_read(self, params: ComponentParams) -> list[str]:
+        """Project files (relative to the root) this component reads."""
+        return sorted(self.reads_files(params)) if self.reads_files else []
+
+    def __call__(self, params: ComponentParams, *args: Any) -> Any:
+        """Run the component, logging its time and wrapping any failure in `ComponentError`."""
+        started = time.perf_counter()
+        try:
+            result = self.function(params, *args)
+        except ComponentError:
+            raise
+        except Exception as exc:
+            raise ComponentError(f"{self.kind} '{self.name}' failed: {type(exc).__name__}: {exc}") from exc
+        logger.debug("%s %s ran in %.3fs", self.kind, self.name, time.perf_counter() - started)
+        return result
+
+
+_CATALOGUE: dict[tuple[Kind, str], Component] = {}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def register(
+    kind: Kind,
+    name: str,
+    params: type[ComponentParams],
+    *,
+    tasks: tuple[str, ...] = TASKS,
+    greater_is_better: bool = True,
+    needs_proba: bool = False,
+    reads_products: Callable[[Any], list[str]] | None = None,
+    reads_files: Callable[[Any], list[str]] | None = None,
+) -> Callable[[F], F]:
+    """Register a component function under `kind` and `name`."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown component kind {kind!r}; expected one of {', '.join(KINDS)}")
+
+    def decorate(function: F) -> F:
+        key = (kind, name)
+        source = Path(inspect.getsourcefile(function) or "").resolve()
+        existing = _CATALOGUE.get(key)
+        if existing is not None and existing.source_file != source:
+            raise ValueError(f"{kind} component {name!r} is registered twice: {existing.source_file} and {source}")
+        doc = inspect.getdoc(function) or ""
+        if not doc:
+            raise ValueError(f"{kind} component {name!r} needs a docstring")
+        _CATALOGUE[key] = Component(
+            kind=kind,
+            name=name,
+            params_model=params,
+            function=function,
+            doc=doc,
+            source_file=source,
+            tasks=tasks,
+            greater_is_better=greater_is_better,
+            needs_proba=needs_proba,
+            reads_products=reads_products,
+            reads_files=reads_files,
+        )
+        return function
+
+    return decorate
+
+
+class UnknownComponent(LookupError):
+    """Raised by `get` for a name that is not registered; carries the names that are."""
+
+    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+        self.kind, self.name, self.known = kind, name, known
+        super().__init__(f"unknown {kind} component {name!r}")
+
+
+def load_catalogue() -> dict[tuple[Kind, str], Component]:
+    """Import every module of the component library once and return the catalogue."""
+    package = importlib.import_module(COMPONENTS_PACKAGE)
+    for module in pkgutil.walk_packages(package.__path__, prefix=f"{COMPONENTS_PACKAGE}."):
+        importlib.import_module(module.name)
+    return _CATALOGUE
+
+
+def get(kind: Kind, name: str) -> Component:
+    """Return the component `name` of `kind`, or raise `UnknownComponent`."""
+    catalogue = load_catalogue()
+    try:
+        return catalogue[(kind, name)]
+    except KeyError:
+        raise UnknownComponent(kind, name, names(kind)) from None
+
+
+def names(kind: Kind) -> list[str]:
+    """Sorted names of the registered components of one kind."""
+    return sorted(name for (k, name) in load_catalogue() if k == kind)
+
+
+def components(kind: Kind | None = None) -> list[Component]:
+    """Registered components, optionally of one kind, in kind then name order."""
+    order = {k: i for i, k in enumerate(KINDS)}
+    found = [c for c in load_catalogue().values() if kind is None or c.kind == kind]
+    return sorted(found, key=lambda c: (order[c.kind], c.name))

@@ -1,0 +1,90 @@
+"""Rich renderings for the CLI: progress, tables, resolved configs and schemas. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from factory import registry
+from factory.build import BuildPlan, BuildReport, BuildTarget, TargetResult
+from factory.errors import FactoryError
+from factory.spec import DataProductSpec, UseCaseSpec, json_schema
+
+
+@contextmanager
+def build_progress(console: Console, plan: BuildPlan) -> Iterator[tuple[Callable[[BuildTarget], None],
+                                                                        Callable[[TargetResult], None]]]:
+    """A progress line per pipeline; yields the start and done callbacks for `run_build`."""
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                        console=console, transient=False)
+    tasks: dict[str, TaskID] = {t.label: progress.add_task(f"[dim]{t.label}: waiting", total=1, start=False)
+                                for t in plan.targets}
+
+    def on_start(target: BuildTarget) -> None:
+        progress.start_task(tasks[target.label])
+        progress.update(tasks[target.label], description=f"{target.label}: dvc repro")
+
+    def on_done(result: TargetResult) -> None:
+        ran = ", ".join(result.stages_run) if result.stages_run else "nothing to do"
+        state = "[green]built[/]" if result.ok else "[red]FAILED[/]"
+        progress.update(tasks[result.target.label], completed=1,
+                        description=f"{result.target.label}: {state} ({ran})")
+        progress.stop_task(tasks[result.target.label])
+
+    with progress:
+        yield on_start, on_done
+
+
+def metrics_table(report: BuildReport) -> Table:
+    """One row per use case: its status and metrics."""
+    table = Table(title="Use cases")
+    table.add_column("use case")
+    table.add_column("status")
+    table.add_column("metrics")
+    failed = {result.target.label for result in report.failed}
+    for name, metrics in report.metrics.items():
+        status = "[red]failed[/]" if name in failed else ("[green]built[/]" if metrics else "[yellow]not built[/]")
+        figures = ", ".join(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}"
+                            for key, value in metrics.items())
+        table.add_row(name, status, figures)
+    return table
+
+
+def resolved_config(spec: UseCaseSpec) -> str:
+    """The use case as the compiler sees it, in YAML."""
+    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False, width=120)
+
+
+def components_table(kind: str | None) -> Table:
+    """The component catalogue, optionally one kind."""
+    if kind is not None and kind not in registry.KINDS:
+        raise FactoryError(f"unknown component kind {kind!r}; expected one of: {', '.join(registry.KINDS)}")
+    table = Table(title="Components", show_lines=True)
+    for column in ("kind", "name", "params", "description"):
+        table.add_column(column)
+    for component in registry.components(kind):  # type: ignore[arg-type]
+        table.add_row(component.kind, component.name, _params_text(component), component.summary)
+    return table
+
+
+def _params_text(component: registry.Component) -> str:
+    lines = []
+    for name, field in component.params_model.model_fields.items():
+        default = "required" if field.is_required() else f"= {field.get_default(call_default_factory=True)!r}"
+        lines.append(f"{name} {default}")
+    return "\n".join(lines) or "(none)"
+
+
+def json_schema_text(of: str) -> str:
+    """The JSON Schema of a use case or data product config."""
+    models: dict[str, Any] = {"use-case": UseCaseSpec, "data-product": DataProductSpec}
+    if of not in models:
+        raise FactoryError(f"unknown schema {of!r}; expected one of: {', '.join(models)}")
+    return json.dumps(json_schema(models[of]), indent=2, sort_keys=True) + "\n"

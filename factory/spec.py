@@ -1,0 +1,474 @@
+"""The spec language: pydantic models for use cases and data products, and their checks.
+
+Every declarative input is a frozen pydantic model with ``extra="forbid"``. Parsing happens
+in two passes: pydantic checks shape and types, then `check_use_case` / `check_data_product`
+check what needs the catalogue or other files (component names and params, columns of the
+data products). Both passes report `Problem`s with the key path; callers raise one
+`ConfigError` naming the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from factory import registry
+from factory.errors import Problem
+
+SLUG_PATTERN = r"^[a-z][a-z0-9-]{0,62}[a-z0-9]$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case letters, digits and hyphens")]
+Task = Literal["binary_classification", "multiclass_classification", "regression"]
+DType = Literal["int64", "float64", "string", "bool", "datetime64[ns]"]
+DEFAULT_PRODUCT_FOLDER = "data/products"
+
+
+class StrictModel(BaseModel):
+    """Base of every spec model: unknown keys are errors and values never change after parsing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ComponentRef(StrictModel):
+    """A registered component picked by name, with its params."""
+
+    kind: ClassVar[registry.Kind]
+    component: str = Field(description="registered component name (see `factory components`)")
+    params: dict[str, Any] = Field(default_factory=dict, description="the component's params")
+
+
+class SourceRef(ComponentRef):
+    """A source component."""
+
+    kind: ClassVar[registry.Kind] = "source"
+
+
+class TransformRef(ComponentRef):
+    """A transform component."""
+
+    kind: ClassVar[registry.Kind] = "transform"
+
+
+class FeatureRef(ComponentRef):
+    """A feature transformer component."""
+
+    kind: ClassVar[registry.Kind] = "feature"
+
+
+class ModelRef(ComponentRef):
+    """A model component."""
+
+    kind: ClassVar[registry.Kind] = "model"
+
+
+# ---------------------------------------------------------------- data products
+
+
+class ColumnSchema(StrictModel):
+    """What one column of a data product must hold."""
+
+    dtype: DType
+    nullable: bool = False
+    unique: bool = False
+    min: float | None = None
+    max: float | None = None
+    allowed: list[str | int | float | bool] | None = Field(default=None, description="allowed values")
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> ColumnSchema:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class TableSchema(StrictModel):
+    """The declared schema of a data product."""
+
+    columns: dict[str, ColumnSchema] = Field(min_length=1)
+    strict: bool = Field(default=True, description="reject columns that are not declared")
+    unique: list[str] = Field(default_factory=list, description="columns unique in combination")
+
+
+class DataProductSpec(StrictModel):
+    """A shared, validated table built from a source and transforms (conf/data/<name>.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    name: Slug
+    description: str = Field(min_length=1)
+    owner: str | None = Field(default=None, pattern=EMAIL_PATTERN)
+    source: SourceRef
+    transforms: list[TransformRef] = Field(default_factory=list)
+    table_schema: TableSchema = Field(alias="schema")
+    output: str | None = Field(default=None, description="Parquet file, relative to the project root")
+
+    @property
+    def output_path(self) -> str:
+        """Where the product's Parquet file is written, relative to the project root."""
+        return self.output or f"{DEFAULT_PRODUCT_FOLDER}/{self.name}.parquet"
+
+
+# ---------------------------------------------------------------- use cases
+
+
+class DataInput(StrictModel):
+    """One data product a use case reads; every one after the first is joined on `on`."""
+
+    product: Slug
+    on: list[str] = Field(default_factory=list, description="join keys (empty for the first product)")
+    how: Literal["inner", "left"] = "inner"
+
+
+def _default_numeric_steps() -> list[FeatureRef]:
+    return [FeatureRef(component="simple_imputer", params={"strategy": "median"}),
+            FeatureRef(component="standard_scaler")]
+
+
+def _default_categorical_steps() -> list[FeatureRef]:
+    return [FeatureRef(component="simple_imputer", params={"strategy": "most_frequent"}),
+            FeatureRef(component="one_hot_encoder")]
+
+
+class Features(StrictModel):
+    """The model's input columns and the feature transformers applied to each group."""
+
+    numeric: list[str] = Field(default_factory=list)
+    categorical: list[str] = Field(default_factory=list)
+    numeric_steps: list[FeatureRef] = Field(default_factory=_default_numeric_steps)
+    categorical_steps: list[FeatureRef] = Field(default_factory=_default_categorical_steps)
+
+    @property
+    def columns(self) -> list[str]:
+        """All feature columns, numeric first."""
+        return [*self.numeric, *self.categorical]
+
+    @model_validator(mode="after")
+    def _non_empty_and_disjoint(self) -> Features:
+        if not self.numeric and not self.categorical:
+            raise ValueError("at least one numeric or categorical feature")
+        both = sorted(set(self.numeric) & set(self.categorical))
+        if both:
+            raise ValueError(f"a column in one group only; {', '.join(both)} are in both")
+        return self
+
+
+class RandomSplit(StrictModel):
+    """A seeded random train/test split, stratified on the target for classification."""
+
+    kind: Literal["random"] = "random"
+    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
+    stratify: bool = True
+    seed: int = 42
+
+
+class TimeSplit(StrictModel):
+    """The latest `test_size` share of rows by `column` is the test set."""
+
+    kind: Literal["time"]
+    column: str
+    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
+
+
+class Evaluation(StrictModel):
+    """Which metrics to compute, which one decides, and the columns to slice by."""
+
+    primary_metric: str
+    metrics: list[str] = Field(default_factory=list, description="extra metrics")
+    slices: list[str] = Field(default_factory=list, description="columns to report metrics per value of")
+
+    @property
+    def all_metrics(self) -> list[str]:
+        """The primary metric followed by the extra ones, without repeats."""
+        return list(dict.fromkeys([self.primary_metric, *self.metrics]))
+
+
+class Gate(StrictModel):
+    """Bounds a metric must satisfy to release."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _has_a_bound(self) -> Gate:
+        if self.min is None and self.max is None:
+            raise ValueError("a min or a max")
+        return self
+
+
+class Release(StrictModel):
+    """Release policy; the gates are recorded now and enforced at release."""
+
+    gates: dict[str, Gate] = Field(default_factory=dict)
+
+
+class UseCaseSpec(StrictModel):
+    """A use case: the data it reads, the model it trains and how it is judged."""
+
+    name: Slug
+    description: str = Field(min_length=1)
+    owner: str = Field(pattern=EMAIL_PATTERN, description="e-mail of the accountable owner")
+    risk_tier: Literal["low", "medium", "high"]
+    task: Task
+    data: list[DataInput] = Field(min_length=1)
+    target: str
+    features: Features
+    split: Annotated[RandomSplit | TimeSplit, Field(discriminator="kind")] = Field(default_factory=RandomSplit)
+    model: ModelRef
+    evaluation: Evaluation
+    release: Release = Field(default_factory=Release)
+
+
+class UseCaseParams(UseCaseSpec):
+    """What a use case's stages read from its params.yaml: the spec plus product file paths."""
+
+    products: dict[str, str] = Field(description="data product name -> Parquet path from the project root")
+
+
+# ---------------------------------------------------------------- validation passes
+
+
+def pydantic_problems(error: ValidationError, model: type[BaseModel]) -> list[Problem]:
+    """Turn pydantic's errors into `Problem`s worded as expected/got, with key paths."""
+    problems = []
+    for item in error.errors(include_url=False):
+        key = ".".join(str(part) for part in item["loc"])
+        got = None if item["type"] == "missing" else _show(item.get("input"))
+        if item["type"] == "extra_forbidden":
+            parent_keys = _keys_at(model, item["loc"][:-1])
+            guess = difflib.get_close_matches(str(item["loc"][-1]), parent_keys, n=1)
+            expected = "no such key" + (f" (did you mean {guess[0]!r}?)" if guess else "")
+            if parent_keys:
+                expected += f"; known keys: {', '.join(parent_keys)}"
+            problems.append(Problem(key, expected))
+            continue
+        if item["type"] == "missing":
+            problems.append(Problem(key, "a value (this key is required)"))
+            continue
+        message = item["msg"]
+        message = message[0].lower() + message[1:] if message else message
+        message = message.removeprefix("value error, ").removeprefix("input should be ")
+        problems.append(Problem(key, message, got))
+    return problems
+
+
+def _keys_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """Best-effort list of the keys allowed at `loc` inside `model`, for 'did you mean'."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            if isinstance(part, int):
+                continue
+            return []
+        field = current.model_fields.get(str(part))
+        if field is None:
+            field = next((f for f in current.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(f.alias or name for name, f in current.model_fields.items())
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The first pydantic model inside a (possibly generic or union) annotation."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def resolve_component(ref: ComponentRef, key: str, problems: list[Problem],
+                      task: str | None = None) -> ComponentRef:
+    """Check a component reference against the catalogue; return it with its params filled in.
+
+    Problems are appended to `problems`; on a problem the reference is returned unchanged.
+    """
+    try:
+        component = registry.get(ref.kind, ref.component)
+    except registry.UnknownComponent as exc:
+        guess = difflib.get_close_matches(ref.component, exc.known, n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        problems.append(Problem(f"{key}.component", f"a registered {ref.kind} component{hint}; "
+                                f"known: {', '.join(exc.known)}", repr(ref.component)))
+        return ref
+    if task is not None and task not in component.tasks:
+        problems.append(Problem(f"{key}.component", f"a {ref.kind} for {task} "
+                                f"(one of: {', '.join(_names_for_task(ref.kind, task))})", repr(ref.component)))
+    try:
+        parsed = component.parse_params(ref.params)
+    except ValidationError as exc:
+        for problem in pydantic_problems(exc, component.params_model):
+            problems.append(Problem(f"{key}.params.{problem.key}".rstrip("."), problem.expected, problem.got))
+        return ref
+    return ref.model_copy(update={"params": parsed.model_dump(mode="json")})
+
+
+def _names_for_task(kind: registry.Kind, task: str) -> list[str]:
+    return [c.name for c in registry.components(kind) if task in c.tasks]
+
+
+def parse_model(model: type[StrictModel], raw: Mapping[str, Any]) -> tuple[Any, list[Problem]]:
+    """Parse `raw` into `model`; return (instance or None, problems)."""
+    try:
+        return model.model_validate(dict(raw)), []
+    except ValidationError as exc:
+        return None, pydantic_problems(exc, model)
+
+
+def check_data_product(product: DataProductSpec, known_products: Sequence[str]) -> tuple[DataProductSpec, list[Problem]]:
+    """Check a product's components against the catalogue; return it with params filled in."""
+    problems: list[Problem] = []
+    source = resolve_component(product.source, "source", problems)
+    transforms = []
+    for index, transform in enumerate(product.transforms):
+        resolved = resolve_component(transform, f"transforms.{index}", problems)
+        transforms.append(resolved)
+        if resolved is transform:
+            continue
+        component = registry.get("transform", resolved.component)
+        for other in component.products_read(component.parse_params(resolved.params)):
+            if other == product.name:
+                problems.append(Problem(f"transforms.{index}.params", "a product other than itself", repr(other)))
+            elif other not in known_products:
+                problems.append(Problem(f"transforms.{index}.params", "a data product declared in conf/data/ "
+                                        f"(one of: {', '.join(known_products)})", repr(other)))
+    for column in product.table_schema.unique:
+        if column not in product.table_schema.columns:
+            problems.append(Problem("schema.unique", "declared columns only", repr(column)))
+    return product.model_copy(update={"source": source, "transforms": transforms}), problems
+
+
+def check_use_case(spec: UseCaseSpec, products: Mapping[str, DataProductSpec]) -> tuple[UseCaseSpec, list[Problem]]:
+    """Check a use case against the catalogue and its data products; return it with params filled in."""
+    problems: list[Problem] = []
+    columns = _check_data(spec, products, problems)
+    is_classifier = spec.task != "regression"
+
+    model = resolve_component(spec.model, "model", problems, task=spec.task)
+    numeric_steps = [resolve_component(s, f"features.numeric_steps.{i}", problems)
+                     for i, s in enumerate(spec.features.numeric_steps)]
+    categorical_steps = [resolve_component(s, f"features.categorical_steps.{i}", problems)
+                         for i, s in enumerate(spec.features.categorical_steps)]
+    features = spec.features.model_copy(update={"numeric_steps": numeric_steps,
+                                                 "categorical_steps": categorical_steps})
+
+    for index, metric in enumerate(spec.evaluation.all_metrics):
+        key = "evaluation.primary_metric" if index == 0 else "evaluation.metrics"
+        _check_metric(metric, key, spec.task, problems)
+    for metric in spec.release.gates:
+        if metric not in spec.evaluation.all_metrics:
+            problems.append(Problem(f"release.gates.{metric}", "a metric listed under evaluation "
+                                    f"({', '.join(spec.evaluation.all_metrics)})", repr(metric)))
+
+    if columns is not None:
+        _check_columns(spec, columns, problems)
+    if isinstance(spec.split, RandomSplit) and spec.split.stratify and not is_classifier:
+        problems.append(Problem("split.stratify", "false for regression (stratifying needs classes)", "true"))
+    if isinstance(spec.split, TimeSplit) and columns is not None:
+        dtype = columns.get(spec.split.column)
+        if dtype is not None and dtype not in ("datetime64[ns]", "int64", "float64"):
+            problems.append(Problem("split.column", "an orderable column (datetime or number)",
+                                    f"{spec.split.column!r} of dtype {dtype}"))
+    return spec.model_copy(update={"model": model, "features": features}), problems
+
+
+def _check_metric(metric: str, key: str, task: str, problems: list[Problem]) -> None:
+    try:
+        component = registry.get("metric", metric)
+    except registry.UnknownComponent as exc:
+        guess = difflib.get_close_matches(metric, exc.known, n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        problems.append(Problem(key, f"a registered metric{hint}; known: {', '.join(exc.known)}", repr(metric)))
+        return
+    if task not in component.tasks:
+        problems.append(Problem(key, f"a metric for {task} (one of: {', '.join(_names_for_task('metric', task))})",
+                                repr(metric)))
+
+
+def _check_data(spec: UseCaseSpec, products: Mapping[str, DataProductSpec],
+                problems: list[Problem]) -> dict[str, str] | None:
+    """Check the data inputs; return the joined table's columns and dtypes, or None if unknown."""
+    columns: dict[str, str] = {}
+    complete = True
+    for index, item in enumerate(spec.data):
+        product = products.get(item.product)
+        if product is None:
+            problems.append(Problem(f"data.{index}.product", "a data product declared in conf/data/ "
+                                    f"(one of: {', '.join(sorted(products)) or 'none declared'})", repr(item.product)))
+            complete = False
+            continue
+        declared = {name: column.dtype for name, column in product.table_schema.columns.items()}
+        if index == 0:
+            if item.on:
+                problems.append(Problem(f"data.{index}.on", "no join keys on the first product", repr(item.on)))
+            columns.update(declared)
+            continue
+        if not item.on:
+            problems.append(Problem(f"data.{index}.on", "the join keys shared with the products before it"))
+        for key in item.on:
+            if key not in declared or (complete and key not in columns):
+                problems.append(Problem(f"data.{index}.on", f"a column of {item.product} and of the products "
+                                        "before it", repr(key)))
+        overlap = sorted((set(declared) & set(columns)) - set(item.on))
+        if overlap:
+            problems.append(Problem(f"data.{index}.product", "no columns shared with the products before it "
+                                    "other than the join keys", ", ".join(overlap)))
+        columns.update(declared)
+    return columns if complete else None
+
+
+def _check_columns(spec: UseCaseSpec, columns: Mapping[str, str], problems: list[Problem]) -> None:
+    available = sorted(columns)
+
+    def check(key: str, name: str) -> None:
+        if name not in columns:
+            guess = difflib.get_close_matches(name, available, n=1)
+            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            problems.append(Problem(key, f"a column of the use case's data{hint}", repr(name)))
+
+    check("target", spec.target)
+    for group in ("numeric", "categorical"):
+        for index, name in enumerate(getattr(spec.features, group)):
+            check(f"features.{group}.{index}", name)
+            if name == spec.target:
+                problems.append(Problem(f"features.{group}.{index}", "a column other than the target", repr(name)))
+    for index, name in enumerate(spec.evaluation.slices):
+        check(f"evaluation.slices.{index}", name)
+    if isinstance(spec.split, TimeSplit):
+        check("split.column", spec.split.column)
+    for index, name in enumerate(spec.features.numeric):
+        dtype = columns.get(name)
+        if dtype in ("string", "datetime64[ns]"):
+            problems.append(Problem(f"features.numeric.{index}", "a numeric or boolean column (list it under "
+                                    "categorical, or derive a number from it)", f"{name!r} of dtype {dtype}"))
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of a spec model, with registered component and metric names as enums."""
+    schema = model.model_json_schema(by_alias=True)
+    definitions = schema.get("$defs", {})
+    enums: dict[str, tuple[str, list[str]]] = {
+        "SourceRef": ("component", registry.names("source")),
+        "TransformRef": ("component", registry.names("transform")),
+        "FeatureRef": ("component", registry.names("feature")),
+        "ModelRef": ("component", registry.names("model")),
+        "Evaluation": ("primary_metric", registry.names("metric")),
+    }
+    for definition, (field, names) in enums.items():
+        if definition in definitions:
+            definitions[definition]["properties"][field]["enum"] = names
+    if "Evaluation" in definitions:
+        definitions["Evaluation"]["properties"]["metrics"]["items"]["enum"] = registry.names("metric")
+    return schema

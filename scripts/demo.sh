@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up, then build every example use case with DVC and print their metrics.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+factory check
+factory compile --check
+factory build
+echo
+echo "Model cards:  use_cases/*/artifacts/model_card.md"
+echo "Plots:        use_cases/*/artifacts/plots/*.png   (or: dvc plots show use_cases/churn/dvc.yaml)"
+echo "Metrics:      dvc metrics show"

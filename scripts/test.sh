@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up, then run every quality gate: ruff, mypy, the import-linter layer contracts, pytest with coverage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== ruff";          ruff check .
+echo "== ruff format";   ruff format --check .
+echo "== mypy";          mypy
+echo "== import-linter"; lint-imports
+echo "== pytest";        pytest --cov=factory --cov=components --cov-report=term:skip-covered "$@"

@@ -1,0 +1,77 @@
+"""Shared fixtures: copies of this project in temporary folders, run as a user would run them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_ITEMS = ("factory", "components", "conf", "use_cases", "dvc.yaml", "params.yaml", "pyproject.toml",
+                 ".dvcignore")
+BIN = Path(sys.executable).parent
+
+
+def copy_project(target: Path) -> Path:
+    """Copy the project's sources and configs (no build outputs, no caches) into `target`."""
+    ignore = shutil.ignore_patterns("__pycache__", "artifacts", "dvc.lock", ".gitignore")
+    for item in PROJECT_ITEMS:
+        source = REPO / item
+        if source.is_dir():
+            shutil.copytree(source, target / item, ignore=ignore)
+        elif source.is_file():
+            shutil.copy2(source, target / item)
+    return target
+
+
+def project_env(root: Path) -> dict[str, str]:
+    """Environment that runs the copy's own `factory` and `components` code, offline and quiet."""
+    env = dict(os.environ)
+    env.update({
+        "PYTHONPATH": str(root),
+        "PATH": os.pathsep.join([str(BIN), env.get("PATH", "")]),
+        "DVC_NO_ANALYTICS": "1",
+        "GIT_AUTHOR_NAME": "Factory Tests", "GIT_AUTHOR_EMAIL": "tests@example.com",
+        "GIT_COMMITTER_NAME": "Factory Tests", "GIT_COMMITTER_EMAIL": "tests@example.com",
+    })
+    return env
+
+
+Runner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def make_runner(root: Path) -> Runner:
+    """A function that runs a command in `root` with `project_env`, capturing text output."""
+
+    def run(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(list(args), cwd=root, env=project_env(root), capture_output=True, text=True,
+                              check=False)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        return done
+
+    return run
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A fresh copy of the project (configs, code, generated files), without Git."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture
+def factory_cli(project: Path) -> Runner:
+    """Run `factory ...` in the copied project."""
+    runner = make_runner(project)
+    return lambda *args, check=False: runner(str(BIN / "factory"), *args, check=check)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under `root` with its bytes, to prove a failed command wrote nothing."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}

@@ -1,0 +1,142 @@
+"""End to end: real Git, real DVC, real `factory build` of the examples in a temporary repository."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, Runner, copy_project, make_runner
+
+pytestmark = pytest.mark.e2e
+
+USE_CASES = ("churn", "customer-value", "wine-cultivar")
+PIPELINES = ("dvc.yaml", *(f"use_cases/{name}/dvc.yaml" for name in USE_CASES))
+
+
+def init_repo(root: Path) -> Runner:
+    """A Git + DVC repository holding a copy of the project, committed."""
+    copy_project(root)
+    shutil.copy2(REPO / ".gitignore", root / ".gitignore")
+    run = make_runner(root)
+    run("git", "init", "-q", "-b", "main", check=True)
+    run(sys.executable, "-m", "dvc", "init", "-q", check=True)
+    run(sys.executable, "-m", "dvc", "config", "core.analytics", "false", check=True)
+    run("git", "add", "-A", check=True)
+    run("git", "commit", "-q", "-m", "project", check=True)
+    return run
+
+
+def factory(run: Runner, *args: str) -> tuple[int, str]:
+    done = run(str(Path(sys.executable).parent / "factory"), *args)
+    return done.returncode, done.stdout + done.stderr
+
+
+def repro(run: Runner) -> set[str]:
+    """Run `dvc repro` on every pipeline; return the stages that ran."""
+    done = run(sys.executable, "-m", "dvc", "repro", *PIPELINES, check=True)
+    return set(re.findall(r"Running stage '([^']+)'", done.stdout + done.stderr))
+
+
+def digests(root: Path) -> dict[str, str]:
+    """sha256 of every build output: data products, models, metrics, plots."""
+    files = [*sorted((root / "data/products").glob("*")), *sorted((root / "use_cases").glob("*/artifacts/**/*"))]
+    return {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files
+            if f.is_file() and f.name != "lineage.json" and f.name != "model_card.md"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Runner, str]:
+    root = tmp_path_factory.mktemp("built")
+    run = init_repo(root)
+    code, output = factory(run, "build")
+    assert code == 0, output
+    FIRST_BUILD.update(digests(root))
+    return root, run, output
+
+
+FIRST_BUILD: dict[str, str] = {}
+
+
+def test_build_makes_every_output_and_a_metrics_table(built: tuple[Path, Runner, str]) -> None:
+    root, _, output = built
+    for name in USE_CASES:
+        artifacts = root / "use_cases" / name / "artifacts"
+        for file in ("model.skops", "metrics.json", "slice_metrics.json", "model_card.md", "lineage.json",
+                     "train.parquet", "test.parquet"):
+            assert (artifacts / file).is_file(), f"{name}: {file}"
+        assert list((artifacts / "plots").glob("*.png")), name
+        assert name in output
+    assert "roc_auc" in output and "r2" in output and "accuracy" in output
+    card = (root / "use_cases/churn/artifacts/model_card.md").read_text()
+    assert "| roc_auc |" in card and ">= 0.7" in card and "## Metrics by `region`" in card
+    lineage = yaml.safe_load((root / "use_cases/churn/artifacts/lineage.json").read_text())
+    assert re.fullmatch(r"[0-9a-f]{40}", lineage["git"]["commit"])
+    assert lineage["data_products"]["customers"]["md5"]
+    assert "../../components/models/random_forest_classifier.py" in lineage["stages"]["train"]
+
+
+def test_metrics_are_sensible(built: tuple[Path, Runner, str]) -> None:
+    root, _, _ = built
+    churn = yaml.safe_load((root / "use_cases/churn/artifacts/metrics.json").read_text())
+    value = yaml.safe_load((root / "use_cases/customer-value/artifacts/metrics.json").read_text())
+    wine = yaml.safe_load((root / "use_cases/wine-cultivar/artifacts/metrics.json").read_text())
+    assert 0.7 < churn["roc_auc"] <= 1.0
+    assert value["r2"] > 0.3
+    assert wine["accuracy"] > 0.85
+
+
+def test_rebuilds_are_incremental_and_precise(built: tuple[Path, Runner, str]) -> None:
+    root, run, _ = built
+    assert repro(run) == set(), "a second build with nothing changed must run nothing"
+
+    config = root / "use_cases/churn/config.yaml"
+    config.write_text(config.read_text().replace("  - _self_\n", "  - _self_\n\nmodel:\n  params:\n"
+                                                 "    n_estimators: 50\n", 1))
+    code, output = factory(run, "compile")
+    assert code == 0, output
+    assert repro(run) == {f"use_cases/churn/dvc.yaml:{stage}" for stage in ("train", "evaluate", "report")}
+
+    # A component's source file changes: only the use case using it reruns, and since the
+    # model comes out byte-identical, DVC stops after training.
+    component = root / "components/models/logistic_regression.py"
+    component.write_text(component.read_text() + "\n# reviewed\n")
+    assert repro(run) == {"use_cases/wine-cultivar/dvc.yaml:train"}
+
+    # A shared data product changes: both use cases that read it rerun, the wine one does not.
+    product = root / "conf/data/customers.yaml"
+    product.write_text(product.read_text().replace("seed: 7\n    table: profile", "seed: 8\n    table: profile"))
+    code, output = factory(run, "compile")
+    assert code == 0, output
+    ran = repro(run)
+    assert "dvc.yaml:customers" in ran
+    assert {s.split("/")[1] for s in ran if s.startswith("use_cases/")} == {"churn", "customer-value"}
+
+
+def test_two_clean_builds_are_byte_identical(built: tuple[Path, Runner, str], tmp_path: Path) -> None:
+    assert any(name.endswith("model.skops") for name in FIRST_BUILD)
+    run = init_repo(tmp_path / "again")
+    code, output = factory(run, "build")
+    assert code == 0, output
+    assert digests(tmp_path / "again") == FIRST_BUILD
+
+
+def test_schema_violation_fails_before_training(tmp_path: Path) -> None:
+    run = init_repo(tmp_path)
+    product = tmp_path / "conf/data/wine.yaml"
+    product.write_text(product.read_text().replace("alcohol: {dtype: float64, min: 0}",
+                                                   "alcohol: {dtype: float64, min: 0, max: 13}"))
+    code, output = factory(run, "compile")
+    assert code == 0, output
+    code, output = factory(run, "build", "wine-cultivar")
+    assert code == 1
+    assert "data product 'wine': data does not match its declared schema" in output
+    assert "column alcohol: check less_than_or_equal_to(13" in output
+    assert "Traceback" not in output
+    assert not (tmp_path / "use_cases/wine-cultivar/artifacts/model.skops").exists()
+    assert not (tmp_path / "data/products/wine.parquet").exists()
