@@ -21,6 +21,7 @@ from factory.compile import check_compiled
 from factory.compose import load_project
 from factory.errors import BuildError
 from factory.paths import ProjectPaths
+from factory.spec import UseCaseSpec
 
 RAN_STAGE = re.compile(r"Running stage '([^']+)'")
 OUTPUT_TAIL_LINES = 40
@@ -40,7 +41,7 @@ class BuildPlan:
 
     paths: ProjectPaths
     targets: tuple[BuildTarget, ...]
-    use_cases: tuple[str, ...]
+    use_cases: dict[str, UseCaseSpec]
 
 
 @dataclass
@@ -59,6 +60,7 @@ class BuildReport:
     """The results of a build and the metrics of the use cases it built."""
 
     results: list[TargetResult]
+    specs: dict[str, UseCaseSpec]
     metrics: dict[str, dict[str, Any]]
 
     @property
@@ -70,8 +72,9 @@ class BuildReport:
         """Raise `BuildError` naming every failed pipeline."""
         if self.failed:
             details = "\n".join(f"--- {r.target.label} ---\n{r.output_tail}" for r in self.failed)
-            raise BuildError(f"{len(self.failed)} pipeline(s) failed: "
-                             f"{', '.join(r.target.label for r in self.failed)}\n{details}")
+            raise BuildError(
+                f"{len(self.failed)} pipeline(s) failed: {', '.join(r.target.label for r in self.failed)}\n{details}"
+            )
 
 
 def plan_build(paths: ProjectPaths, names: list[str] | None = None) -> BuildPlan:
@@ -86,11 +89,14 @@ def plan_build(paths: ProjectPaths, names: list[str] | None = None) -> BuildPlan
         targets.append(BuildTarget("data products", tuple(f"dvc.yaml:{name}" for name in products)))
     for name in project.use_cases:
         targets.append(BuildTarget(name, (paths.rel(paths.use_case(name).dvc_yaml),)))
-    return BuildPlan(paths, tuple(targets), tuple(project.use_cases))
+    return BuildPlan(paths, tuple(targets), project.use_cases)
 
 
-def run_build(plan: BuildPlan, on_start: Callable[[BuildTarget], None] | None = None,
-              on_done: Callable[[TargetResult], None] | None = None) -> BuildReport:
+def run_build(
+    plan: BuildPlan,
+    on_start: Callable[[BuildTarget], None] | None = None,
+    on_done: Callable[[TargetResult], None] | None = None,
+) -> BuildReport:
     """Run every target of the plan with `dvc repro`, continuing past failures."""
     results = []
     for target in plan.targets:
@@ -100,7 +106,7 @@ def run_build(plan: BuildPlan, on_start: Callable[[BuildTarget], None] | None = 
         results.append(result)
         if on_done:
             on_done(result)
-    return BuildReport(results, {name: read_metrics(plan.paths, name) for name in plan.use_cases})
+    return BuildReport(results, plan.use_cases, {name: read_metrics(plan.paths, name) for name in plan.use_cases})
 
 
 def reproduce(paths: ProjectPaths, target: BuildTarget) -> TargetResult:
@@ -108,7 +114,11 @@ def reproduce(paths: ProjectPaths, target: BuildTarget) -> TargetResult:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "dvc", "repro", *target.dvc_targets],
-        cwd=paths.root, env=stage_environment(), capture_output=True, text=True, check=False,
+        cwd=paths.root,
+        env=stage_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     output = done.stdout + done.stderr
     return TargetResult(
@@ -145,7 +155,11 @@ def pipeline_status(paths: ProjectPaths, name: str) -> str:
         return "not built"
     done = subprocess.run(
         [sys.executable, "-m", "dvc", "status", "--json", paths.rel(use_case.dvc_yaml)],
-        cwd=paths.root, env=stage_environment(), capture_output=True, text=True, check=False,
+        cwd=paths.root,
+        env=stage_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         return f"unknown (dvc status failed: {done.stderr.strip().splitlines()[-1:] or ['no output']})"

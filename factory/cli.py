@@ -42,8 +42,9 @@ def check(names: Names = None) -> None:
     from factory.compose import load_project
 
     project = load_project(_paths(), names)
-    _console().print(f"[green]ok[/]: {len(project.products)} data product(s) and "
-                     f"{len(project.use_cases)} use case(s) are valid")
+    _console().print(
+        f"[green]ok[/]: {len(project.products)} data product(s) and {len(project.use_cases)} use case(s) are valid"
+    )
 
 
 @app.command("compile")
@@ -129,26 +130,17 @@ def stage(
 
 
 def main() -> None:
-    """Entry point: run the app and map errors to exit codes in one place."""
+    """Entry point: run the app and map errors to exit codes in one place.
+
+    Click itself handles usage errors (exit 2) and `--help`; factory errors are printed as one
+    message without a traceback and exit with their own code.
+    """
     from factory.errors import FactoryError
 
     try:
-        app(standalone_mode=False)
+        app()
     except FactoryError as exc:
         from rich.text import Text
 
         _console(stderr=True).print(Text.assemble(("error", "bold red"), f": {exc}"), soft_wrap=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # click's usage errors arrive here with their own exit codes
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
-        raise

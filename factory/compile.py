@@ -22,16 +22,37 @@ from factory.io import atomic_write_text
 from factory.paths import GENERATED_HEADER, ProjectPaths, UseCasePaths
 from factory.spec import ComponentRef, DataProductSpec, UseCaseParams, UseCaseSpec
 
-STAGES_PACKAGE = Path(__file__).parent / "stages"
+STAGES_PACKAGE = Path(__file__).resolve().parent / "stages"
+CODE_ROOT = STAGES_PACKAGE.parent.parent
 
 # The params.yaml keys each use case stage reads; DVC reruns a stage only when these change.
 STAGE_PARAMS: dict[str, list[str]] = {
-    "prepare": ["data", "products", "task", "target", "features.numeric", "features.categorical",
-                "split", "evaluation.slices"],
+    "prepare": [
+        "data",
+        "products",
+        "task",
+        "target",
+        "features.numeric",
+        "features.categorical",
+        "split",
+        "evaluation.slices",
+    ],
     "train": ["task", "target", "features", "model"],
     "evaluate": ["task", "target", "evaluation"],
-    "report": ["name", "description", "owner", "risk_tier", "task", "data", "target", "features",
-               "split", "model", "evaluation", "release"],
+    "report": [
+        "name",
+        "description",
+        "owner",
+        "risk_tier",
+        "task",
+        "data",
+        "target",
+        "features",
+        "split",
+        "model",
+        "evaluation",
+        "release",
+    ],
 }
 
 
@@ -90,16 +111,22 @@ def _root_files(project: Project) -> list[GeneratedFile]:
     paths = project.paths
     header = GENERATED_HEADER.format(source="conf/data/*.yaml")
     stages = {name: _product_stage(project, product) for name, product in sorted(project.products.items())}
-    params = {"products": {name: product.model_dump(mode="json", by_alias=True, exclude_none=True)
-                           for name, product in sorted(project.products.items())}}
-    return [GeneratedFile(paths.dvc_yaml, header + _dump({"stages": stages})),
-            GeneratedFile(paths.params_yaml, header + _dump(params, sort_keys=True))]
+    params = {
+        "products": {
+            name: product.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for name, product in sorted(project.products.items())
+        }
+    }
+    return [
+        GeneratedFile(paths.dvc_yaml, header + _dump({"stages": stages})),
+        GeneratedFile(paths.params_yaml, header + _dump(params, sort_keys=True)),
+    ]
 
 
 def _product_stage(project: Project, product: DataProductSpec) -> dict[str, Any]:
     paths = project.paths
     component_refs: list[ComponentRef] = [product.source, *product.transforms]
-    deps = {paths.rel(STAGES_PACKAGE / "data_product.py")}
+    deps = {_project_file(paths, STAGES_PACKAGE / "data_product.py", CODE_ROOT)}
     deps |= _component_files(paths, component_refs)
     for ref in component_refs:
         component = registry.get(ref.kind, ref.component)
@@ -125,19 +152,23 @@ def _use_case_files(project: Project, spec: UseCaseSpec) -> list[GeneratedFile]:
     header = GENERATED_HEADER.format(source=paths.rel(use_case.config))
     products = {item.product: project.products[item.product].output_path for item in spec.data}
     params = UseCaseParams(**spec.model_dump(), products=products)
-    return [GeneratedFile(use_case.dvc_yaml, header + _dump(_pipeline(project, spec, use_case))),
-            GeneratedFile(use_case.params_yaml,
-                          header + _dump(params.model_dump(mode="json", by_alias=True), sort_keys=True))]
+    return [
+        GeneratedFile(use_case.dvc_yaml, header + _dump(_pipeline(project, spec, use_case))),
+        GeneratedFile(
+            use_case.params_yaml, header + _dump(params.model_dump(mode="json", by_alias=True), sort_keys=True)
+        ),
+    ]
 
 
 def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> dict[str, Any]:
     paths = project.paths
 
-    def rel(files: Iterable[str | Path]) -> list[str]:
-        return sorted({use_case.rel(paths.root / f) if isinstance(f, str) else use_case.rel(f) for f in files})
+    def rel(files: Iterable[str]) -> list[str]:
+        """Root-relative paths as DVC sees them from the use case folder."""
+        return sorted({use_case.rel(paths.root / f) for f in files})
 
     def stage_code(stage: str) -> list[str]:
-        return [use_case.rel(STAGES_PACKAGE / module) for module in STAGE_MODULES[stage]]
+        return rel(_project_file(paths, STAGES_PACKAGE / module, CODE_ROOT) for module in STAGE_MODULES[stage])
 
     product_files = [project.products[item.product].output_path for item in spec.data]
     feature_refs = [*spec.features.numeric_steps, *spec.features.categorical_steps, spec.model]
@@ -155,49 +186,91 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
         },
         "train": {
             "cmd": f"factory stage train {spec.name}",
-            "deps": sorted([use_case.rel(use_case.train_data), *stage_code("train"),
-                            *rel(_component_files(paths, feature_refs))]),
+            "deps": sorted(
+                [use_case.rel(use_case.train_data), *stage_code("train"), *rel(_component_files(paths, feature_refs))]
+            ),
             "params": STAGE_PARAMS["train"],
             "outs": [use_case.rel(use_case.model)],
         },
         "evaluate": {
             "cmd": f"factory stage evaluate {spec.name}",
-            "deps": sorted([use_case.rel(use_case.model), use_case.rel(use_case.test_data),
-                            *stage_code("evaluate"), *rel(metric_files)]),
+            "deps": sorted(
+                [
+                    use_case.rel(use_case.model),
+                    use_case.rel(use_case.test_data),
+                    *stage_code("evaluate"),
+                    *rel(metric_files),
+                ]
+            ),
             "params": STAGE_PARAMS["evaluate"],
             "outs": [plots],
-            "metrics": [{use_case.rel(use_case.metrics): {"cache": False}},
-                        {use_case.rel(use_case.slice_metrics): {"cache": False}}],
+            "metrics": [
+                {use_case.rel(use_case.metrics): {"cache": False}},
+                {use_case.rel(use_case.slice_metrics): {"cache": False}},
+            ],
         },
         "report": {
             "cmd": f"factory stage report {spec.name}",
-            "deps": sorted([use_case.rel(use_case.metrics), use_case.rel(use_case.slice_metrics),
-                            use_case.rel(use_case.model), *stage_code("report")]),
+            "deps": sorted(
+                [
+                    use_case.rel(use_case.metrics),
+                    use_case.rel(use_case.slice_metrics),
+                    use_case.rel(use_case.model),
+                    *stage_code("report"),
+                ]
+            ),
             "params": STAGE_PARAMS["report"],
-            "outs": [{use_case.rel(use_case.model_card): {"cache": False}},
-                     {use_case.rel(use_case.lineage): {"cache": False}}],
+            "outs": [
+                {use_case.rel(use_case.model_card): {"cache": False}},
+                {use_case.rel(use_case.lineage): {"cache": False}},
+            ],
         },
     }
     if is_classifier:
         plot_specs: list[dict[str, Any]] = [
-            {"roc": {"x": "fpr", "y": "tpr", "y_label": "true positive rate", "x_label": "false positive rate",
-                     "y_file": f"{plots}/roc.csv"}},
+            {
+                "roc": {
+                    "x": "fpr",
+                    "y": "tpr",
+                    "y_label": "true positive rate",
+                    "x_label": "false positive rate",
+                    "y_file": f"{plots}/roc.csv",
+                }
+            },
             {"precision_recall": {"x": "recall", "y": "precision", "y_file": f"{plots}/precision_recall.csv"}},
-            {"confusion": {"template": "confusion", "x": "actual", "y": "predicted",
-                           "y_file": f"{plots}/confusion.csv"}},
+            {
+                "confusion": {
+                    "template": "confusion",
+                    "x": "actual",
+                    "y": "predicted",
+                    "y_file": f"{plots}/confusion.csv",
+                }
+            },
         ]
         images = ["roc.png", "precision_recall.png", "confusion.png"]
     else:
-        plot_specs = [{"predicted_vs_actual": {"template": "scatter", "x": "actual", "y": "predicted",
-                                               "y_file": f"{plots}/predictions.csv"}}]
+        plot_specs = [
+            {
+                "predicted_vs_actual": {
+                    "template": "scatter",
+                    "x": "actual",
+                    "y": "predicted",
+                    "y_file": f"{plots}/predictions.csv",
+                }
+            }
+        ]
         images = ["predicted_vs_actual.png", "residuals.png"]
     plot_specs += [f"{plots}/{image}" for image in images]  # type: ignore[misc]
     return {
         "stages": stages,
         "plots": [_plot_entry(item) for item in plot_specs],
         "artifacts": {
-            spec.name: {"path": use_case.rel(use_case.model), "type": "model", "desc": spec.description,
-                        "labels": [spec.task, f"risk-{spec.risk_tier}"]},
+            spec.name: {
+                "path": use_case.rel(use_case.model),
+                "type": "model",
+                "desc": spec.description,
+                "labels": [spec.task, f"risk-{spec.risk_tier}"],
+            },
         },
     }
 
@@ -206,7 +279,7 @@ def _plot_entry(item: dict[str, Any] | str) -> dict[str, Any] | str:
     """DVC's top-level plot definition: {id: {x, y: {file: column}, ...}} or an image path."""
     if isinstance(item, str):
         return item
-    (plot_id, options), = item.items()
+    ((plot_id, options),) = item.items()
     options = dict(options)
     file = options.pop("y_file")
     options["y"] = {file: options["y"]}
@@ -221,12 +294,25 @@ def _component_files(paths: ProjectPaths, refs: Iterable[ComponentRef], kind: st
     files: set[str] = set()
     for ref in refs:
         component = registry.get(kind or ref.kind, ref.component)  # type: ignore[arg-type]
+        package_root = _package_root(component.source_file)
         for source in _module_closure(component.source_file):
-            if not source.is_relative_to(paths.root.resolve()):
-                raise ProjectError(f"{component.kind} component {component.name!r} is loaded from {source}, "
-                                   "outside the project root; install the project with `pip install -e .`")
-            files.add(paths.rel(source))
+            files.add(_project_file(paths, source, package_root))
     return files
+
+
+def _project_file(paths: ProjectPaths, source: Path, package_root: Path) -> str:
+    """The project's copy of a module that Python loaded, relative to the root; it must exist.
+
+    Deps name the project's own files, wherever the running code was imported from, so a
+    pipeline stays valid in any clone of the repository.
+    """
+    relative = source.relative_to(package_root).as_posix()
+    if not (paths.root / relative).is_file():
+        raise ProjectError(
+            f"{relative}: loaded from {package_root}, but the project at {paths.root} has no such "
+            "file; install the project in editable mode (`pip install -e .`)"
+        )
+    return relative
 
 
 def _module_closure(source: Path) -> list[Path]:

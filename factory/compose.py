@@ -48,8 +48,7 @@ def compose_file(paths: ProjectPaths, file: Path) -> dict[str, Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with initialize_config_dir(config_dir=str(file.parent), version_base="1.3"):
-                config = compose(config_name=file.stem,
-                                 overrides=[f"hydra.searchpath=[file://{paths.conf}]"])
+                config = compose(config_name=file.stem, overrides=[f"hydra.searchpath=[file://{paths.conf}]"])
         value = OmegaConf.to_container(config, resolve=True)
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         raise _composition_error(shown, exc) from exc
@@ -65,13 +64,22 @@ def _composition_error(shown: str, exc: Exception) -> ConfigError:
     if match:
         key = match.group(1)
         message = message[: match.start()].strip()
-    missing = re.search(r"Could not (?:find|load) '([^']+)'", message)
+    missing = re.search(r"Could not find '([^']+)'", message)
     if missing:
-        options = re.search(r"Available options:(.*?)(?:In '|$)", message)
+        options = re.search(r"Available options in '[^']*':(.*?)Config search path", message)
         available = ", ".join(options.group(1).split()) if options else "none"
-        group = missing.group(1).strip("/").rsplit("/", 1)[0]
-        return ConfigError.single(shown, "defaults", f"an existing preset in conf/{group}/ "
-                                  f"(available: {available})", repr(missing.group(1)))
+        group, _, preset = missing.group(1).strip("/").rpartition("/")
+        return ConfigError.single(
+            shown, "defaults", f"an existing preset in conf/{group}/ (available: {available})", repr(preset)
+        )
+    unloadable = re.search(r"Could not load '([^']+)'", message)
+    if unloadable:
+        return ConfigError.single(
+            shown,
+            "defaults",
+            "entries like `/model@model: <preset>` that name a config in conf/",
+            repr(unloadable.group(1)),
+        )
     return ConfigError.single(shown, key, "a config that Hydra can compose and resolve", message)
 
 
@@ -92,11 +100,16 @@ def use_case_names(paths: ProjectPaths) -> list[str]:
 def check_name(name: str, what: str, known: list[str]) -> None:
     """Refuse a name that is not a slug or not declared, before it is used to build a path."""
     if not re.fullmatch(SLUG_PATTERN, name):
-        raise ConfigError.single(f"{what} name", "name", "a slug of lower-case letters, digits and hyphens, "
-                                 "starting with a letter (it names a folder)", repr(name))
+        raise ConfigError.single(
+            f"{what} name",
+            "name",
+            "a slug of lower-case letters, digits and hyphens, starting with a letter (it names a folder)",
+            repr(name),
+        )
     if name not in known:
-        raise ConfigError.single(f"{what} name", "name", f"one of the declared {what}s "
-                                 f"({', '.join(known) or 'none'})", repr(name))
+        raise ConfigError.single(
+            f"{what} name", "name", f"one of the declared {what}s ({', '.join(known) or 'none'})", repr(name)
+        )
 
 
 def _with_name(raw: dict[str, Any], name: str, shown: str) -> dict[str, Any]:
@@ -171,4 +184,3 @@ def _raise_all(errors: list[FactoryError]) -> None:
         raise errors[0]
     if errors:
         raise ErrorGroup(errors)
-

@@ -49,8 +49,9 @@ def validate_frame(frame: pd.DataFrame, schema: TableSchema, what: str) -> None:
 def summarise_failures(failures: pd.DataFrame, what: str, rows: int) -> str:
     """One line per (column, check): how many rows failed and a few failing values."""
     lines = [f"{what}: data does not match its declared schema ({rows} rows checked)"]
-    grouped = failures.assign(column=failures["column"].fillna("(table)").astype(str),
-                              check=failures["check"].astype(str))
+    grouped = failures.assign(
+        column=failures["column"].fillna("(table)").astype(str), check=failures["check"].astype(str)
+    )
     for (column, check), group in grouped.groupby(["column", "check"], sort=True):
         examples = ", ".join(repr(value) for value in group["failure_case"].head(EXAMPLES_PER_CHECK).tolist())
         lines.append(f"  - column {column}: check {check} failed for {len(group)} value(s); e.g. {examples}")

@@ -166,7 +166,12 @@ def load_catalogue() -> dict[tuple[Kind, str], Component]:
     """Import every module of the component library once and return the catalogue."""
     package = importlib.import_module(COMPONENTS_PACKAGE)
     for module in pkgutil.walk_packages(package.__path__, prefix=f"{COMPONENTS_PACKAGE}."):
-        importlib.import_module(module.name)
+        try:
+            importlib.import_module(module.name)
+        except Exception as exc:  # a broken component module must not hide behind a traceback
+            raise ComponentError(
+                f"component module {module.name} cannot be imported: {type(exc).__name__}: {exc}"
+            ) from exc
     return _CATALOGUE
 
 

@@ -19,23 +19,26 @@ from factory.spec import DataProductSpec, UseCaseSpec, json_schema
 
 
 @contextmanager
-def build_progress(console: Console, plan: BuildPlan) -> Iterator[tuple[Callable[[BuildTarget], None],
-                                                                        Callable[[TargetResult], None]]]:
+def build_progress(
+    console: Console, plan: BuildPlan
+) -> Iterator[tuple[Callable[[BuildTarget], None], Callable[[TargetResult], None]]]:
     """A progress line per pipeline; yields the start and done callbacks for `run_build`."""
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                        console=console, transient=False)
-    tasks: dict[str, TaskID] = {t.label: progress.add_task(f"[dim]{t.label}: waiting", total=1, start=False)
-                                for t in plan.targets}
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
+    )
+    tasks: dict[str, TaskID] = {
+        t.label: progress.add_task(f"[dim]{t.label}: waiting", total=1, start=False) for t in plan.targets
+    }
 
     def on_start(target: BuildTarget) -> None:
         progress.start_task(tasks[target.label])
         progress.update(tasks[target.label], description=f"{target.label}: dvc repro")
 
     def on_done(result: TargetResult) -> None:
-        ran = ", ".join(result.stages_run) if result.stages_run else "nothing to do"
+        stages = [stage.rsplit(":", 1)[-1] for stage in result.stages_run]
+        ran = ", ".join(stages) if stages else "up to date, nothing ran"
         state = "[green]built[/]" if result.ok else "[red]FAILED[/]"
-        progress.update(tasks[result.target.label], completed=1,
-                        description=f"{result.target.label}: {state} ({ran})")
+        progress.update(tasks[result.target.label], completed=1, description=f"{result.target.label}: {state} ({ran})")
         progress.stop_task(tasks[result.target.label])
 
     with progress:
@@ -43,18 +46,22 @@ def build_progress(console: Console, plan: BuildPlan) -> Iterator[tuple[Callable
 
 
 def metrics_table(report: BuildReport) -> Table:
-    """One row per use case: its status and metrics."""
+    """One row per use case: its status, primary metric and the other metrics."""
     table = Table(title="Use cases")
-    table.add_column("use case")
-    table.add_column("status")
-    table.add_column("metrics")
+    for column in ("use case", "task", "status", "primary metric", "other metrics"):
+        table.add_column(column, no_wrap=column != "other metrics")
     failed = {result.target.label for result in report.failed}
     for name, metrics in report.metrics.items():
+        spec = report.specs[name]
         status = "[red]failed[/]" if name in failed else ("[green]built[/]" if metrics else "[yellow]not built[/]")
-        figures = ", ".join(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}"
-                            for key, value in metrics.items())
-        table.add_row(name, status, figures)
+        primary = spec.evaluation.primary_metric
+        others = ", ".join(f"{key} {_figure(metrics.get(key))}" for key in spec.evaluation.all_metrics[1:])
+        table.add_row(name, spec.task, status, f"{primary} {_figure(metrics.get(primary))}", others)
     return table
+
+
+def _figure(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def resolved_config(spec: UseCaseSpec) -> str:
@@ -67,9 +74,11 @@ def components_table(kind: str | None) -> Table:
     if kind is not None and kind not in registry.KINDS:
         raise FactoryError(f"unknown component kind {kind!r}; expected one of: {', '.join(registry.KINDS)}")
     table = Table(title="Components", show_lines=True)
-    for column in ("kind", "name", "params", "description"):
-        table.add_column(column)
-    for component in registry.components(kind):  # type: ignore[arg-type]
+    table.add_column("kind", no_wrap=True)
+    table.add_column("name", no_wrap=True)
+    table.add_column("params")
+    table.add_column("description")
+    for component in registry.components(kind):
         table.add_row(component.kind, component.name, _params_text(component), component.summary)
     return table
 

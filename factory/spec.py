@@ -13,13 +13,17 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from factory import registry
 from factory.errors import Problem
 
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{0,62}[a-z0-9]$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PATTERN_NAMES = {
+    SLUG_PATTERN: "a slug: lower-case letters, digits and hyphens, starting with a letter (e.g. 'customer-churn')",
+    EMAIL_PATTERN: "an e-mail address",
+}
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case letters, digits and hyphens")]
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 DType = Literal["int64", "float64", "string", "bool", "datetime64[ns]"]
@@ -118,18 +122,22 @@ class DataInput(StrictModel):
     """One data product a use case reads; every one after the first is joined on `on`."""
 
     product: Slug
-    on: list[str] = Field(default_factory=list, description="join keys (empty for the first product)")
+    join_keys: list[str] = Field(default_factory=list, description="join keys (empty for the first product)")
     how: Literal["inner", "left"] = "inner"
 
 
 def _default_numeric_steps() -> list[FeatureRef]:
-    return [FeatureRef(component="simple_imputer", params={"strategy": "median"}),
-            FeatureRef(component="standard_scaler")]
+    return [
+        FeatureRef(component="simple_imputer", params={"strategy": "median"}),
+        FeatureRef(component="standard_scaler"),
+    ]
 
 
 def _default_categorical_steps() -> list[FeatureRef]:
-    return [FeatureRef(component="simple_imputer", params={"strategy": "most_frequent"}),
-            FeatureRef(component="one_hot_encoder")]
+    return [
+        FeatureRef(component="simple_imputer", params={"strategy": "most_frequent"}),
+        FeatureRef(component="one_hot_encoder"),
+    ]
 
 
 class Features(StrictModel):
@@ -170,6 +178,12 @@ class TimeSplit(StrictModel):
     kind: Literal["time"]
     column: str
     test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
+
+
+def _split_kind(value: Any) -> str:
+    """A split without `kind` is random; anything else names its kind."""
+    kind = value.get("kind", "random") if isinstance(value, dict) else getattr(value, "kind", "random")
+    return kind if kind in ("random", "time") else "random"
 
 
 class Evaluation(StrictModel):
@@ -215,7 +229,9 @@ class UseCaseSpec(StrictModel):
     data: list[DataInput] = Field(min_length=1)
     target: str
     features: Features
-    split: Annotated[RandomSplit | TimeSplit, Field(discriminator="kind")] = Field(default_factory=RandomSplit)
+    split: Annotated[
+        Annotated[RandomSplit, Tag("random")] | Annotated[TimeSplit, Tag("time")], Discriminator(_split_kind)
+    ] = Field(default_factory=RandomSplit)
     model: ModelRef
     evaluation: Evaluation
     release: Release = Field(default_factory=Release)
@@ -247,7 +263,9 @@ def pydantic_problems(error: ValidationError, model: type[BaseModel]) -> list[Pr
         if item["type"] == "missing":
             problems.append(Problem(key, "a value (this key is required)"))
             continue
-        message = item["msg"]
+        pattern = str((item.get("ctx") or {}).get("pattern"))
+        message = PATTERN_NAMES.get(pattern, "") if item["type"] == "string_pattern_mismatch" else ""
+        message = message or item["msg"]
         message = message[0].lower() + message[1:] if message else message
         message = message.removeprefix("value error, ").removeprefix("input should be ")
         problems.append(Problem(key, message, got))
@@ -289,8 +307,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def resolve_component(ref: ComponentRef, key: str, problems: list[Problem],
-                      task: str | None = None) -> ComponentRef:
+def resolve_component(ref: ComponentRef, key: str, problems: list[Problem], task: str | None = None) -> ComponentRef:
     """Check a component reference against the catalogue; return it with its params filled in.
 
     Problems are appended to `problems`; on a problem the reference is returned unchanged.
@@ -300,12 +317,22 @@ def resolve_component(ref: ComponentRef, key: str, problems: list[Problem],
     except registry.UnknownComponent as exc:
         guess = difflib.get_close_matches(ref.component, exc.known, n=1)
         hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-        problems.append(Problem(f"{key}.component", f"a registered {ref.kind} component{hint}; "
-                                f"known: {', '.join(exc.known)}", repr(ref.component)))
+        problems.append(
+            Problem(
+                f"{key}.component",
+                f"a registered {ref.kind} component{hint}; known: {', '.join(exc.known)}",
+                repr(ref.component),
+            )
+        )
         return ref
     if task is not None and task not in component.tasks:
-        problems.append(Problem(f"{key}.component", f"a {ref.kind} for {task} "
-                                f"(one of: {', '.join(_names_for_task(ref.kind, task))})", repr(ref.component)))
+        problems.append(
+            Problem(
+                f"{key}.component",
+                f"a {ref.kind} for {task} (one of: {', '.join(_names_for_task(ref.kind, task))})",
+                repr(ref.component),
+            )
+        )
     try:
         parsed = component.parse_params(ref.params)
     except ValidationError as exc:
@@ -327,7 +354,9 @@ def parse_model(model: type[StrictModel], raw: Mapping[str, Any]) -> tuple[Any, 
         return None, pydantic_problems(exc, model)
 
 
-def check_data_product(product: DataProductSpec, known_products: Sequence[str]) -> tuple[DataProductSpec, list[Problem]]:
+def check_data_product(
+    product: DataProductSpec, known_products: Sequence[str]
+) -> tuple[DataProductSpec, list[Problem]]:
     """Check a product's components against the catalogue; return it with params filled in."""
     problems: list[Problem] = []
     source = resolve_component(product.source, "source", problems)
@@ -342,8 +371,13 @@ def check_data_product(product: DataProductSpec, known_products: Sequence[str]) 
             if other == product.name:
                 problems.append(Problem(f"transforms.{index}.params", "a product other than itself", repr(other)))
             elif other not in known_products:
-                problems.append(Problem(f"transforms.{index}.params", "a data product declared in conf/data/ "
-                                        f"(one of: {', '.join(known_products)})", repr(other)))
+                problems.append(
+                    Problem(
+                        f"transforms.{index}.params",
+                        f"a data product declared in conf/data/ (one of: {', '.join(known_products)})",
+                        repr(other),
+                    )
+                )
     for column in product.table_schema.unique:
         if column not in product.table_schema.columns:
             problems.append(Problem("schema.unique", "declared columns only", repr(column)))
@@ -357,20 +391,27 @@ def check_use_case(spec: UseCaseSpec, products: Mapping[str, DataProductSpec]) -
     is_classifier = spec.task != "regression"
 
     model = resolve_component(spec.model, "model", problems, task=spec.task)
-    numeric_steps = [resolve_component(s, f"features.numeric_steps.{i}", problems)
-                     for i, s in enumerate(spec.features.numeric_steps)]
-    categorical_steps = [resolve_component(s, f"features.categorical_steps.{i}", problems)
-                         for i, s in enumerate(spec.features.categorical_steps)]
-    features = spec.features.model_copy(update={"numeric_steps": numeric_steps,
-                                                 "categorical_steps": categorical_steps})
+    numeric_steps = [
+        resolve_component(s, f"features.numeric_steps.{i}", problems) for i, s in enumerate(spec.features.numeric_steps)
+    ]
+    categorical_steps = [
+        resolve_component(s, f"features.categorical_steps.{i}", problems)
+        for i, s in enumerate(spec.features.categorical_steps)
+    ]
+    features = spec.features.model_copy(update={"numeric_steps": numeric_steps, "categorical_steps": categorical_steps})
 
     for index, metric in enumerate(spec.evaluation.all_metrics):
         key = "evaluation.primary_metric" if index == 0 else "evaluation.metrics"
         _check_metric(metric, key, spec.task, problems)
     for metric in spec.release.gates:
         if metric not in spec.evaluation.all_metrics:
-            problems.append(Problem(f"release.gates.{metric}", "a metric listed under evaluation "
-                                    f"({', '.join(spec.evaluation.all_metrics)})", repr(metric)))
+            problems.append(
+                Problem(
+                    f"release.gates.{metric}",
+                    f"a metric listed under evaluation ({', '.join(spec.evaluation.all_metrics)})",
+                    repr(metric),
+                )
+            )
 
     if columns is not None:
         _check_columns(spec, columns, problems)
@@ -379,8 +420,13 @@ def check_use_case(spec: UseCaseSpec, products: Mapping[str, DataProductSpec]) -
     if isinstance(spec.split, TimeSplit) and columns is not None:
         dtype = columns.get(spec.split.column)
         if dtype is not None and dtype not in ("datetime64[ns]", "int64", "float64"):
-            problems.append(Problem("split.column", "an orderable column (datetime or number)",
-                                    f"{spec.split.column!r} of dtype {dtype}"))
+            problems.append(
+                Problem(
+                    "split.column",
+                    "an orderable column (datetime or number)",
+                    f"{spec.split.column!r} of dtype {dtype}",
+                )
+            )
     return spec.model_copy(update={"model": model, "features": features}), problems
 
 
@@ -393,38 +439,57 @@ def _check_metric(metric: str, key: str, task: str, problems: list[Problem]) -> 
         problems.append(Problem(key, f"a registered metric{hint}; known: {', '.join(exc.known)}", repr(metric)))
         return
     if task not in component.tasks:
-        problems.append(Problem(key, f"a metric for {task} (one of: {', '.join(_names_for_task('metric', task))})",
-                                repr(metric)))
+        problems.append(
+            Problem(key, f"a metric for {task} (one of: {', '.join(_names_for_task('metric', task))})", repr(metric))
+        )
 
 
-def _check_data(spec: UseCaseSpec, products: Mapping[str, DataProductSpec],
-                problems: list[Problem]) -> dict[str, str] | None:
+def _check_data(
+    spec: UseCaseSpec, products: Mapping[str, DataProductSpec], problems: list[Problem]
+) -> dict[str, str] | None:
     """Check the data inputs; return the joined table's columns and dtypes, or None if unknown."""
     columns: dict[str, str] = {}
     complete = True
     for index, item in enumerate(spec.data):
         product = products.get(item.product)
         if product is None:
-            problems.append(Problem(f"data.{index}.product", "a data product declared in conf/data/ "
-                                    f"(one of: {', '.join(sorted(products)) or 'none declared'})", repr(item.product)))
+            problems.append(
+                Problem(
+                    f"data.{index}.product",
+                    f"a data product declared in conf/data/ (one of: {', '.join(sorted(products)) or 'none declared'})",
+                    repr(item.product),
+                )
+            )
             complete = False
             continue
         declared = {name: column.dtype for name, column in product.table_schema.columns.items()}
         if index == 0:
-            if item.on:
-                problems.append(Problem(f"data.{index}.on", "no join keys on the first product", repr(item.on)))
+            if item.join_keys:
+                problems.append(
+                    Problem(f"data.{index}.join_keys", "no join keys on the first product", repr(item.join_keys))
+                )
             columns.update(declared)
             continue
-        if not item.on:
-            problems.append(Problem(f"data.{index}.on", "the join keys shared with the products before it"))
-        for key in item.on:
+        if not item.join_keys:
+            problems.append(Problem(f"data.{index}.join_keys", "the join keys shared with the products before it"))
+        for key in item.join_keys:
             if key not in declared or (complete and key not in columns):
-                problems.append(Problem(f"data.{index}.on", f"a column of {item.product} and of the products "
-                                        "before it", repr(key)))
-        overlap = sorted((set(declared) & set(columns)) - set(item.on))
+                problems.append(
+                    Problem(
+                        f"data.{index}.join_keys",
+                        f"a column of {item.product} and of the products before it",
+                        repr(key),
+                    )
+                )
+        overlap = sorted((set(declared) & set(columns)) - set(item.join_keys))
         if overlap:
-            problems.append(Problem(f"data.{index}.product", "no columns shared with the products before it "
-                                    "other than the join keys", ", ".join(overlap)))
+            problems.append(
+                Problem(
+                    f"data.{index}.product",
+                    "no columns shared with the products before it other than the join keys",
+                    ", ".join(overlap),
+                )
+            )
         columns.update(declared)
     return columns if complete else None
 
@@ -451,8 +516,13 @@ def _check_columns(spec: UseCaseSpec, columns: Mapping[str, str], problems: list
     for index, name in enumerate(spec.features.numeric):
         dtype = columns.get(name)
         if dtype in ("string", "datetime64[ns]"):
-            problems.append(Problem(f"features.numeric.{index}", "a numeric or boolean column (list it under "
-                                    "categorical, or derive a number from it)", f"{name!r} of dtype {dtype}"))
+            problems.append(
+                Problem(
+                    f"features.numeric.{index}",
+                    "a numeric or boolean column (list it under categorical, or derive a number from it)",
+                    f"{name!r} of dtype {dtype}",
+                )
+            )
 
 
 def json_schema(model: type[BaseModel]) -> dict[str, Any]:

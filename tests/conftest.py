@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_ITEMS = ("factory", "components", "conf", "use_cases", "dvc.yaml", "params.yaml", "pyproject.toml",
-                 ".dvcignore")
+PROJECT_ITEMS = (
+    "factory",
+    "components",
+    "conf",
+    "use_cases",
+    "dvc.yaml",
+    "params.yaml",
+    "pyproject.toml",
+    ".dvcignore",
+)
 BIN = Path(sys.executable).parent
 
 
@@ -32,13 +40,18 @@ def copy_project(target: Path) -> Path:
 def project_env(root: Path) -> dict[str, str]:
     """Environment that runs the copy's own `factory` and `components` code, offline and quiet."""
     env = dict(os.environ)
-    env.update({
-        "PYTHONPATH": str(root),
-        "PATH": os.pathsep.join([str(BIN), env.get("PATH", "")]),
-        "DVC_NO_ANALYTICS": "1",
-        "GIT_AUTHOR_NAME": "Factory Tests", "GIT_AUTHOR_EMAIL": "tests@example.com",
-        "GIT_COMMITTER_NAME": "Factory Tests", "GIT_COMMITTER_EMAIL": "tests@example.com",
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(root),
+            "PATH": os.pathsep.join([str(BIN), env.get("PATH", "")]),
+            "DVC_NO_ANALYTICS": "1",
+            "COLUMNS": "200",
+            "GIT_AUTHOR_NAME": "Factory Tests",
+            "GIT_AUTHOR_EMAIL": "tests@example.com",
+            "GIT_COMMITTER_NAME": "Factory Tests",
+            "GIT_COMMITTER_EMAIL": "tests@example.com",
+        }
+    )
     return env
 
 
@@ -49,8 +62,7 @@ def make_runner(root: Path) -> Runner:
     """A function that runs a command in `root` with `project_env`, capturing text output."""
 
     def run(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(list(args), cwd=root, env=project_env(root), capture_output=True, text=True,
-                              check=False)
+        done = subprocess.run(list(args), cwd=root, env=project_env(root), capture_output=True, text=True, check=False)
         if check and done.returncode != 0:
             raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done
@@ -73,5 +85,8 @@ def factory_cli(project: Path) -> Runner:
 
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file under `root` with its bytes, to prove a failed command wrote nothing."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }

@@ -35,7 +35,7 @@ def problems_for(project: Path, change: Any) -> str:
 def test_the_examples_are_valid(project: Path) -> None:
     loaded = load_project(ProjectPaths(project))
     assert sorted(loaded.use_cases) == ["churn", "customer-value", "wine-cultivar"]
-    assert sorted(loaded.products) == ["customer_usage", "customers", "wine"] or len(loaded.products) == 3
+    assert sorted(loaded.products) == ["customer-usage", "customers", "wine"] or len(loaded.products) == 3
     churn = loaded.use_cases["churn"]
     # The preset from conf/model/ is composed in and its defaults are filled in.
     assert churn.model.component == "random_forest_classifier"
@@ -61,15 +61,17 @@ def test_unknown_component_lists_known_ones(project: Path) -> None:
 
 
 def test_unknown_component_param(project: Path) -> None:
-    message = problems_for(project, lambda c: c.update(model={"component": "random_forest_classifier",
-                                                               "params": {"n_trees": 10}}))
+    message = problems_for(
+        project, lambda c: c.update(model={"component": "random_forest_classifier", "params": {"n_trees": 10}})
+    )
     assert "model.params.n_trees: expected no such key" in message
     assert "n_estimators" in message
 
 
 def test_component_param_out_of_range(project: Path) -> None:
-    message = problems_for(project, lambda c: c.update(model={"component": "random_forest_classifier",
-                                                               "params": {"n_estimators": -3}}))
+    message = problems_for(
+        project, lambda c: c.update(model={"component": "random_forest_classifier", "params": {"n_estimators": -3}})
+    )
     assert "model.params.n_estimators" in message and "got -3" in message
 
 
@@ -110,7 +112,7 @@ def test_name_must_match_folder(project: Path) -> None:
 
 
 def test_missing_preset(project: Path) -> None:
-    message = problems_for(project, lambda c: c.update(defaults=["/model@model: xgboost", "_self_"]))
+    message = problems_for(project, lambda c: c.update(defaults=[{"/model@model": "xgboost"}, "_self_"]))
     assert "defaults: expected an existing preset in conf/model/" in message
     assert "random_forest" in message
 
@@ -127,21 +129,22 @@ def test_every_bad_file_is_reported(project: Path) -> None:
 
 def test_bad_data_product(project: Path) -> None:
     file = project / "conf/data/customers.yaml"
-    file.write_text(file.read_text().replace("component: parse_currency", "component: parse_money"))
+    file.write_text(file.read_text().replace("component: parse_currency", "component: parse_curency"))
     with pytest.raises(ConfigError) as caught:
         load_project(ProjectPaths(project))
     assert caught.value.file == "conf/data/customers.yaml"
-    assert "transforms.1.component: expected a registered transform component (did you mean 'parse_currency'?)" \
-        in str(caught.value)
+    assert "transforms.1.component: expected a registered transform component (did you mean 'parse_currency'?)" in str(
+        caught.value
+    )
 
 
-@pytest.mark.parametrize("name", ["../x", "Churn", "churn/../../etc", "-x"])
-def test_path_like_names_are_refused_before_any_path_is_built(factory_cli: Runner, project: Path,
-                                                               name: str) -> None:
+@pytest.mark.parametrize("name", ["../x", "Churn", "churn/../../etc", "x-"])
+def test_path_like_names_are_refused_before_any_path_is_built(factory_cli: Runner, project: Path, name: str) -> None:
     before = snapshot(project)
     done = factory_cli("compile", name)
     assert done.returncode == 2
-    assert "use case name: name: expected a slug" in done.stderr
+    assert "use case name: invalid configuration" in done.stderr
+    assert "name: expected a slug" in done.stderr
     assert "Traceback" not in done.stderr
     assert snapshot(project) == before
 

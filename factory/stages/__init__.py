@@ -59,15 +59,20 @@ def run_stage(stage: str, name: str, root: Path) -> None:
     if stage not in STAGES:
         raise FactoryError(f"unknown stage {stage!r}; expected one of: {', '.join(STAGES)}")
     if not re.fullmatch(SLUG_PATTERN, name):
-        raise ConfigError.single("factory stage", "name", "a slug of lower-case letters, digits and hyphens",
-                                 repr(name))
+        raise ConfigError.single(
+            "factory stage", "name", "a slug of lower-case letters, digits and hyphens", repr(name)
+        )
     module = importlib.import_module(f"factory.stages.{stage.replace('-', '_')}")
     project = ProjectPaths(root)
     if stage == "data-product":
         products = load_product_params(project)
         if name not in products:
-            raise ConfigError.single("params.yaml", f"products.{name}",
-                                     f"a compiled data product (one of: {', '.join(sorted(products))})", repr(name))
+            raise ConfigError.single(
+                "params.yaml",
+                f"products.{name}",
+                f"a compiled data product (one of: {', '.join(sorted(products))})",
+                repr(name),
+            )
         module.run(products[name], products, project)
         return
     use_case = project.use_case(name)

@@ -33,5 +33,8 @@ def run(product: DataProductSpec, products: Mapping[str, DataProductSpec], paths
 def table_stats(frame: pd.DataFrame) -> dict[str, object]:
     """Row count and null count per column, for `dvc metrics` and the model card."""
     nulls = frame.isna().sum()
-    return {"rows": len(frame), "columns": len(frame.columns),
-            "nulls": {str(column): int(nulls[column]) for column in frame.columns}}
+    return {
+        "rows": len(frame),
+        "columns": len(frame.columns),
+        "nulls": {str(column): int(nulls[column]) for column in frame.columns},
+    }

@@ -44,8 +44,9 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     metrics = compute_metrics(predictions, params)
     write_json(paths.metrics, {**metrics, "n_test": len(test)})
     write_json(paths.slice_metrics, slice_metrics(test, predictions, params))
-    plots.write_plots(paths.plots, predictions.y_true, predictions.y_pred, predictions.y_proba,
-                      predictions.labels, params.task)
+    plots.write_plots(
+        paths.plots, predictions.y_true, predictions.y_pred, predictions.y_proba, predictions.labels, params.task
+    )
 
 
 def predict(model: Any, table: pd.DataFrame, params: UseCaseParams) -> Predictions:
@@ -64,8 +65,9 @@ def compute_metrics(predictions: Predictions, params: UseCaseParams) -> dict[str
     for name in params.evaluation.all_metrics:
         metric = registry.get("metric", name)
         try:
-            value = metric(metric.parse_params({}), predictions.y_true, predictions.y_pred,
-                           predictions.y_proba, predictions.labels)
+            value = metric(
+                metric.parse_params({}), predictions.y_true, predictions.y_pred, predictions.y_proba, predictions.labels
+            )
         except ComponentError:
             if len(predictions.y_true) >= 2 and len(set(predictions.y_true.tolist())) > 1:
                 raise
@@ -74,8 +76,9 @@ def compute_metrics(predictions: Predictions, params: UseCaseParams) -> dict[str
     return results
 
 
-def slice_metrics(test: pd.DataFrame, predictions: Predictions,
-                  params: UseCaseParams) -> dict[str, dict[str, dict[str, Any]]]:
+def slice_metrics(
+    test: pd.DataFrame, predictions: Predictions, params: UseCaseParams
+) -> dict[str, dict[str, dict[str, Any]]]:
     """Metrics per value of each slice column (missing values form their own slice)."""
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for column in params.evaluation.slices:
@@ -83,6 +86,5 @@ def slice_metrics(test: pd.DataFrame, predictions: Predictions,
         result[column] = {}
         for value in sorted(set(values.tolist())):
             mask = values == value
-            result[column][str(value)] = {"n": int(mask.sum()),
-                                          **compute_metrics(predictions.subset(mask), params)}
+            result[column][str(value)] = {"n": int(mask.sum()), **compute_metrics(predictions.subset(mask), params)}
     return result

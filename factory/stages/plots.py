@@ -17,8 +17,14 @@ if TYPE_CHECKING:
 MAX_CURVE_POINTS = 500  # keeps plot files small and diffs readable on large test sets
 
 
-def write_plots(folder: Path, y_true: np.ndarray, y_pred: np.ndarray, y_proba: np.ndarray | None,
-                labels: Sequence[Any] | None, task: str) -> None:
+def write_plots(
+    folder: Path,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    y_proba: np.ndarray | None,
+    labels: Sequence[Any] | None,
+    task: str,
+) -> None:
     """Write the plots for `task` into `folder`: ROC, PR and confusion, or predicted vs actual and residuals."""
     if task == "regression":
         _regression_plots(folder, y_true, y_pred)
@@ -27,8 +33,9 @@ def write_plots(folder: Path, y_true: np.ndarray, y_pred: np.ndarray, y_proba: n
         _classification_plots(folder, y_true, y_pred, y_proba, list(labels))
 
 
-def _classification_plots(folder: Path, y_true: np.ndarray, y_pred: np.ndarray, y_proba: np.ndarray,
-                          labels: list[Any]) -> None:
+def _classification_plots(
+    folder: Path, y_true: np.ndarray, y_pred: np.ndarray, y_proba: np.ndarray, labels: list[Any]
+) -> None:
     import numpy as np
     import pandas as pd
     from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
@@ -65,8 +72,15 @@ def _classification_plots(folder: Path, y_true: np.ndarray, y_pred: np.ndarray, 
     axes = figure.subplots()
     axes.imshow(matrix, cmap="Blues")
     names = [str(label) for label in labels]
-    axes.set(xticks=np.arange(len(labels)), yticks=np.arange(len(labels)), xticklabels=names, yticklabels=names,
-             xlabel="predicted", ylabel="actual", title="Confusion matrix")
+    axes.set(
+        xticks=np.arange(len(labels)),
+        yticks=np.arange(len(labels)),
+        xticklabels=names,
+        yticklabels=names,
+        xlabel="predicted",
+        ylabel="actual",
+        title="Confusion matrix",
+    )
     for (row, column), count in np.ndenumerate(matrix):
         colour = "white" if count > matrix.max() / 2 else "black"
         axes.text(column, row, str(count), ha="center", va="center", color=colour)

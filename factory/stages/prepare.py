@@ -41,7 +41,7 @@ def joined_table(params: UseCaseParams, paths: UseCasePaths) -> pd.DataFrame:
     table: pd.DataFrame | None = None
     for item in params.data:
         frame = pd.read_parquet(paths.root / params.products[item.product])
-        table = frame if table is None else table.merge(frame, on=item.on, how=item.how, sort=False)
+        table = frame if table is None else table.merge(frame, on=item.join_keys, how=item.how, sort=False)
     assert table is not None
     table = table[used_columns(params)].reset_index(drop=True)
     numeric = params.features.numeric

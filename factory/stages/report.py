@@ -15,8 +15,18 @@ from factory.paths import ProjectPaths, UseCasePaths
 from factory.spec import UseCaseParams
 
 # The packages whose versions decide what a model is; recorded in every lineage.
-RECORDED_PACKAGES = ("dvc", "hydra-core", "numpy", "pandas", "pandera", "pyarrow", "pydantic", "scikit-learn",
-                     "scipy", "skops")
+RECORDED_PACKAGES = (
+    "dvc",
+    "hydra-core",
+    "numpy",
+    "pandas",
+    "pandera",
+    "pyarrow",
+    "pydantic",
+    "scikit-learn",
+    "scipy",
+    "skops",
+)
 
 
 def run(params: UseCaseParams, paths: UseCasePaths) -> None:
@@ -50,8 +60,7 @@ def build_lineage(params: UseCaseParams, paths: UseCasePaths) -> dict[str, Any]:
     }
 
 
-def render_card(params: UseCaseParams, metrics: dict[str, Any], slices: dict[str, Any],
-                lineage: dict[str, Any]) -> str:
+def render_card(params: UseCaseParams, metrics: dict[str, Any], slices: dict[str, Any], lineage: dict[str, Any]) -> str:
     """A first model card: details, intended use, data, metrics with gates, slices, plots, lineage."""
     model_params = ", ".join(f"`{key}={value}`" for key, value in sorted(params.model.params.items())) or "defaults"
     lines = [
@@ -73,8 +82,10 @@ def render_card(params: UseCaseParams, metrics: dict[str, Any], slices: dict[str
         "",
         "| data product | file | md5 |",
         "| --- | --- | --- |",
-        *[f"| {name} | `{item['path']}` | `{item['md5'] or 'not built'}` |"
-          for name, item in lineage["data_products"].items()],
+        *[
+            f"| {name} | `{item['path']}` | `{item['md5'] or 'not built'}` |"
+            for name, item in lineage["data_products"].items()
+        ],
         "",
         f"- **Target:** `{params.target}`",
         f"- **Numeric features:** {', '.join(f'`{c}`' for c in params.features.numeric) or 'none'}",
@@ -83,30 +94,46 @@ def render_card(params: UseCaseParams, metrics: dict[str, Any], slices: dict[str
         "",
         "## Metrics",
         "",
-        f"Evaluated on {metrics.get('n_test', '?')} held-out rows; primary metric `{params.evaluation.primary_metric}`.",
+        f"Evaluated on {metrics.get('n_test', '?')} held-out rows; "
+        f"primary metric `{params.evaluation.primary_metric}`.",
         "",
         "| metric | value | release gate |",
         "| --- | --- | --- |",
-        *[f"| {name} | {_number(metrics.get(name))} | {_gate(params, name)} |"
-          for name in params.evaluation.all_metrics],
+        *[
+            f"| {name} | {_number(metrics.get(name))} | {_gate(params, name)} |"
+            for name in params.evaluation.all_metrics
+        ],
         "",
     ]
     for column, values in slices.items():
-        lines += [f"## Metrics by `{column}`", "",
-                  "| value | rows | " + " | ".join(params.evaluation.all_metrics) + " |",
-                  "| --- | --- | " + " | ".join("---" for _ in params.evaluation.all_metrics) + " |"]
+        lines += [
+            f"## Metrics by `{column}`",
+            "",
+            "| value | rows | " + " | ".join(params.evaluation.all_metrics) + " |",
+            "| --- | --- | " + " | ".join("---" for _ in params.evaluation.all_metrics) + " |",
+        ]
         for value, figures in values.items():
             cells = " | ".join(_number(figures.get(name)) for name in params.evaluation.all_metrics)
             lines.append(f"| {value} | {figures['n']} | {cells} |")
         lines.append("")
-    images = ["roc", "precision_recall", "confusion"] if params.task != "regression" else [
-        "predicted_vs_actual", "residuals"]
-    lines += ["## Plots", "", *[f"![{name}](plots/{name}.png)" for name in images], "",
-              "## Lineage", "",
-              f"- **Built at commit:** `{lineage['git']['commit']}`" + (" (with uncommitted changes)"
-                                                                         if lineage["git"]["dirty"] else ""),
-              f"- **Config sha256:** `{lineage['config_sha256']}`",
-              "- **Packages:** " + ", ".join(f"{k} {v}" for k, v in lineage["packages"].items()), ""]
+    images = (
+        ["roc", "precision_recall", "confusion"]
+        if params.task != "regression"
+        else ["predicted_vs_actual", "residuals"]
+    )
+    lines += [
+        "## Plots",
+        "",
+        *[f"![{name}](plots/{name}.png)" for name in images],
+        "",
+        "## Lineage",
+        "",
+        f"- **Built at commit:** `{lineage['git']['commit']}`"
+        + (" (with uncommitted changes)" if lineage["git"]["dirty"] else ""),
+        f"- **Config sha256:** `{lineage['config_sha256']}`",
+        "- **Packages:** " + ", ".join(f"{k} {v}" for k, v in lineage["packages"].items()),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -154,8 +181,16 @@ def _git_state(root: Path) -> dict[str, Any]:
         return done.stdout.strip()
 
     # Build records change while DVC runs; only edits to sources make a build "dirty".
-    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude,glob)**/dvc.lock",
-                 ":(exclude,glob)**/artifacts/**", ":(exclude,glob)data/products/**")
+    status = git(
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ".",
+        ":(exclude,glob)**/dvc.lock",
+        ":(exclude,glob)**/artifacts/**",
+        ":(exclude,glob)data/products/**",
+    )
     return {"commit": git("rev-parse", "HEAD"), "dirty": bool(status)}
 
 

@@ -37,8 +37,9 @@ def build_pipeline(params: UseCaseParams) -> Pipeline:
     if params.features.numeric:
         groups.append(("numeric", _steps(params.features.numeric_steps, "feature"), params.features.numeric))
     if params.features.categorical:
-        groups.append(("categorical", _steps(params.features.categorical_steps, "feature"),
-                       params.features.categorical))
+        groups.append(
+            ("categorical", _steps(params.features.categorical_steps, "feature"), params.features.categorical)
+        )
     features = ColumnTransformer(groups, remainder="drop", verbose_feature_names_out=True)
     model = registry.get("model", params.model.component)
     return Pipeline([("features", features), ("model", model(model.parse_params(params.model.params)))])

@@ -46,8 +46,11 @@ def repro(run: Runner) -> set[str]:
 def digests(root: Path) -> dict[str, str]:
     """sha256 of every build output: data products, models, metrics, plots."""
     files = [*sorted((root / "data/products").glob("*")), *sorted((root / "use_cases").glob("*/artifacts/**/*"))]
-    return {str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files
-            if f.is_file() and f.name != "lineage.json" and f.name != "model_card.md"}
+    return {
+        str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in files
+        if f.is_file() and f.name != "lineage.json" and f.name != "model_card.md"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +70,15 @@ def test_build_makes_every_output_and_a_metrics_table(built: tuple[Path, Runner,
     root, _, output = built
     for name in USE_CASES:
         artifacts = root / "use_cases" / name / "artifacts"
-        for file in ("model.skops", "metrics.json", "slice_metrics.json", "model_card.md", "lineage.json",
-                     "train.parquet", "test.parquet"):
+        for file in (
+            "model.skops",
+            "metrics.json",
+            "slice_metrics.json",
+            "model_card.md",
+            "lineage.json",
+            "train.parquet",
+            "test.parquet",
+        ):
             assert (artifacts / file).is_file(), f"{name}: {file}"
         assert list((artifacts / "plots").glob("*.png")), name
         assert name in output
@@ -96,8 +106,9 @@ def test_rebuilds_are_incremental_and_precise(built: tuple[Path, Runner, str]) -
     assert repro(run) == set(), "a second build with nothing changed must run nothing"
 
     config = root / "use_cases/churn/config.yaml"
-    config.write_text(config.read_text().replace("  - _self_\n", "  - _self_\n\nmodel:\n  params:\n"
-                                                 "    n_estimators: 50\n", 1))
+    config.write_text(
+        config.read_text().replace("  - _self_\n", "  - _self_\n\nmodel:\n  params:\n    n_estimators: 50\n", 1)
+    )
     code, output = factory(run, "compile")
     assert code == 0, output
     assert repro(run) == {f"use_cases/churn/dvc.yaml:{stage}" for stage in ("train", "evaluate", "report")}
@@ -129,8 +140,9 @@ def test_two_clean_builds_are_byte_identical(built: tuple[Path, Runner, str], tm
 def test_schema_violation_fails_before_training(tmp_path: Path) -> None:
     run = init_repo(tmp_path)
     product = tmp_path / "conf/data/wine.yaml"
-    product.write_text(product.read_text().replace("alcohol: {dtype: float64, min: 0}",
-                                                   "alcohol: {dtype: float64, min: 0, max: 13}"))
+    product.write_text(
+        product.read_text().replace("alcohol: {dtype: float64, min: 0}", "alcohol: {dtype: float64, min: 0, max: 13}")
+    )
     code, output = factory(run, "compile")
     assert code == 0, output
     code, output = factory(run, "build", "wine-cultivar")

@@ -1,0 +1,166 @@
+"""Framework overhead: `factory build` of the churn use case against a plain scikit-learn script.
+
+Both do the same work on the same 200,000-row synthetic customer table (generate both
+tables, parse the raw columns, join, split, fit the same pipeline, predict, score), timed in
+one run. The factory side runs in a fresh Git + DVC repository, so it pays for everything a
+user pays for: composition check, DVC, one process per stage, schema validation, plots, card.
+
+    .venv/bin/python benchmarks/overhead.py [--rows 200000]
+
+Also times `factory --help` (the CLI must import lazily). Prints figures and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ITEMS = ("factory", "components", "conf", "pyproject.toml", ".gitignore")
+
+
+def environment(root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PYTHONPATH": str(root),
+            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+            "DVC_NO_ANALYTICS": "1",
+            "GIT_AUTHOR_NAME": "bench",
+            "GIT_AUTHOR_EMAIL": "bench@example.com",
+            "GIT_COMMITTER_NAME": "bench",
+            "GIT_COMMITTER_EMAIL": "bench@example.com",
+        }
+    )
+    return env
+
+
+def make_repo(root: Path, rows: int) -> None:
+    """A repository holding only the churn use case, with its products scaled to `rows`."""
+    for item in ITEMS:
+        source = REPO / item
+        if source.is_dir():
+            shutil.copytree(source, root / item, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, root / item)
+    shutil.copytree(
+        REPO / "use_cases" / "churn",
+        root / "use_cases" / "churn",
+        ignore=shutil.ignore_patterns("artifacts", "dvc.lock", "dvc.yaml", "params.yaml"),
+    )
+    (root / "conf/data/wine.yaml").unlink()
+    for name in ("customers", "customer-usage"):
+        file = root / "conf" / "data" / f"{name}.yaml"
+        file.write_text(file.read_text().replace("rows: 5000", f"rows: {rows}"))
+    env = environment(root)
+    for command in (
+        ["git", "init", "-q"],
+        [sys.executable, "-m", "dvc", "init", "-q"],
+        [str(BIN / "factory"), "compile"],
+        ["git", "add", "-A"],
+        ["git", "commit", "-qm", "bench"],
+    ):
+        subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+
+
+def time_factory(rows: int) -> float:
+    with tempfile.TemporaryDirectory(prefix="factory-bench-") as folder:
+        root = Path(folder)
+        make_repo(root, rows)
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(BIN / "factory"), "build"], cwd=root, env=environment(root), capture_output=True, text=True
+        )
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"factory build failed:\n{done.stdout}\n{done.stderr}")
+        return elapsed
+
+
+PLAIN_SCRIPT = r"""
+import sys, numpy as np, pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from components.sources.synthetic_customers import SyntheticCustomersParams, synthetic_customers
+
+rows = int(sys.argv[1])
+profile = synthetic_customers(SyntheticCustomersParams(rows=rows, seed=7, table="profile"), None)
+usage = synthetic_customers(SyntheticCustomersParams(rows=rows, seed=7, table="usage"), None)
+profile["signup_date"] = pd.to_datetime(profile["signup_date"])
+profile["monthly_charges"] = profile["monthly_charges"].str.replace(r"[$,]", "", regex=True).astype(float)
+profile["discount"] = profile["discount"].str.rstrip("%").astype(float).div(100).fillna(0.0)
+for column in ("paperless_billing", "churned"):
+    profile[column] = profile[column].map({"t": True, "f": False})
+table = profile.merge(usage, on="customer_id")
+numeric = ["age", "tenure_months", "monthly_charges", "discount", "support_calls", "paperless_billing",
+           "avg_monthly_minutes", "data_gb", "dropped_calls", "days_since_last_login"]
+categorical = ["region", "plan"]
+table[numeric] = table[numeric].astype("float64")
+train, test = train_test_split(table, test_size=0.25, random_state=7, stratify=table["churned"])
+model = Pipeline([
+    ("features", ColumnTransformer([
+        ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric),
+        ("categorical", Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
+                                  ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False))]),
+         categorical)])),
+    ("model", RandomForestClassifier(n_estimators=200, min_samples_leaf=5, random_state=0, n_jobs=1)),
+])
+model.fit(train[numeric + categorical], train["churned"])
+proba = model.predict_proba(test[numeric + categorical])
+predicted = model.classes_[proba.argmax(axis=1)]
+print(roc_auc_score(test["churned"], proba[:, 1]), accuracy_score(test["churned"], predicted),
+      f1_score(test["churned"], predicted), log_loss(test["churned"], proba))
+"""
+
+
+def time_plain(rows: int) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", PLAIN_SCRIPT, str(rows)],
+        cwd=REPO,
+        env=environment(REPO),
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def time_help(repeats: int = 7) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([str(BIN / "factory"), "--help"], check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=200_000)
+    args = parser.parse_args()
+
+    help_seconds = time_help()
+    plain = time_plain(args.rows)
+    factory = time_factory(args.rows)
+    print(f"rows                        {args.rows:>10,}")
+    print(f"plain scikit-learn script   {plain:>10.1f} s")
+    print(f"factory build (fresh repo)  {factory:>10.1f} s")
+    print(f"ratio factory / plain       {factory / plain:>10.2f}   (target <= 1.15)")
+    print(f"factory --help (median)     {help_seconds:>10.3f} s   (target <= 0.3 s)")
+
+
+if __name__ == "__main__":
+    main()

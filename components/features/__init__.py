@@ -1,0 +1,1 @@
+"""Feature transformers: `fn(params) -> unfitted scikit-learn transformer`."""

@@ -1,0 +1,44 @@
+"""Feature `one_hot_encoder`: one indicator column per category."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from factory.registry import ComponentParams, register
+
+if TYPE_CHECKING:
+    from sklearn.preprocessing import OneHotEncoder
+
+
+class OneHotEncoderParams(ComponentParams):
+    """Parameters of `one_hot_encoder`."""
+
+    min_frequency: int | None = Field(
+        None, ge=1, description="Categories seen fewer times in training are grouped as 'infrequent'."
+    )
+    max_categories: int | None = Field(
+        None, ge=2, description="At most this many output columns per input, counting the infrequent group."
+    )
+
+
+@register("feature", "one_hot_encoder", OneHotEncoderParams)
+def one_hot_encoder(params: OneHotEncoderParams) -> OneHotEncoder:
+    """Encode categorical columns as dense float64 indicator columns, one per category.
+
+    Categories unseen in training encode as the infrequent group when there is one and
+    as all zeros otherwise, so scoring never fails on a new value. Text columns with
+    missing values (pandas `str` dtype, NaN) work; missing becomes its own category.
+    """
+    import numpy as np
+    from sklearn.preprocessing import OneHotEncoder
+
+    # infrequent_if_exist behaves as "ignore" when no category is infrequent.
+    return OneHotEncoder(
+        handle_unknown="infrequent_if_exist",
+        min_frequency=params.min_frequency,
+        max_categories=params.max_categories,
+        sparse_output=False,
+        dtype=np.float64,
+    )

@@ -1,0 +1,40 @@
+"""Feature `simple_imputer`: fill missing values with statistics learnt on training data."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, model_validator
+
+from factory.registry import ComponentParams, register
+
+if TYPE_CHECKING:
+    from sklearn.impute import SimpleImputer
+
+
+class SimpleImputerParams(ComponentParams):
+    """Parameters of `simple_imputer`."""
+
+    strategy: Literal["mean", "median", "most_frequent", "constant"] = Field(
+        "median", description="What replaces a missing value: mean, median, most_frequent or a constant."
+    )
+    fill_value: str | float | None = Field(None, description="The constant for strategy 'constant'.")
+    add_indicator: bool = Field(False, description="Also output a 0/1 column per input that had missing values.")
+
+    @model_validator(mode="after")
+    def _fill_value_with_constant(self) -> SimpleImputerParams:
+        if (self.strategy == "constant") != (self.fill_value is not None):
+            raise ValueError("fill_value is required with strategy 'constant' and allowed only with it")
+        return self
+
+
+@register("feature", "simple_imputer", SimpleImputerParams)
+def simple_imputer(params: SimpleImputerParams) -> SimpleImputer:
+    """Replace missing values by each column's training mean, median, most frequent value or a constant.
+
+    most_frequent and constant also work on text columns (pandas `str` dtype with NaN),
+    e.g. before a one_hot_encoder.
+    """
+    from sklearn.impute import SimpleImputer
+
+    return SimpleImputer(strategy=params.strategy, fill_value=params.fill_value, add_indicator=params.add_indicator)

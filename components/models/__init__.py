@@ -1,0 +1,1 @@
+"""Models: `fn(params) -> unfitted scikit-learn estimator`, deterministic given `random_state`."""

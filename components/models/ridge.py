@@ -1,0 +1,31 @@
+"""Model `ridge`: linear least squares with an L2 penalty."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from components.models._params import RANDOM_STATE_DESCRIPTION
+from factory.registry import REGRESSION, ComponentParams, register
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import Ridge
+
+
+class RidgeParams(ComponentParams):
+    """Parameters of `ridge`."""
+
+    alpha: float = Field(1.0, ge=0, description="Strength of the L2 penalty; 0 is ordinary least squares.")
+    random_state: int = Field(0, ge=0, description=RANDOM_STATE_DESCRIPTION)
+
+
+@register("model", "ridge", RidgeParams, tasks=REGRESSION)
+def ridge(params: RidgeParams) -> Ridge:
+    """Ridge regression: linear least squares with an L2 penalty on the coefficients.
+
+    Needs numeric, complete and preferably scaled features.
+    """
+    from sklearn.linear_model import Ridge
+
+    return Ridge(**params.model_dump())

@@ -1,0 +1,1 @@
+"""Data sources: `fn(params, context) -> DataFrame`, the start of every data product."""

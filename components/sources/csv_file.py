@@ -1,0 +1,43 @@
+"""Source `csv_file`: a delimited text file inside the project."""
+
+from __future__ import annotations
+
+import codecs
+from typing import TYPE_CHECKING
+
+from pydantic import Field, field_validator
+
+from components.sources._paths import ProjectPath
+from factory.registry import ComponentParams, RunContext, register
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class CsvFileParams(ComponentParams):
+    """Parameters of `csv_file`."""
+
+    path: ProjectPath = Field(description="File path relative to the project root (POSIX, no '..').")
+    delimiter: str = Field(",", min_length=1, max_length=1, description="Field separator, one character.")
+    encoding: str = Field("utf-8", description="Text encoding of the file, e.g. 'utf-8' or 'latin-1'.")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {encoding!r}") from None
+        return encoding
+
+
+@register("source", "csv_file", CsvFileParams, reads_files=lambda p: [p.path])
+def csv_file(params: CsvFileParams, context: RunContext) -> pd.DataFrame:
+    """Read a CSV (or other single-character delimited) file from the project.
+
+    Column types are inferred by pandas; text columns arrive as pandas' `str` dtype, so
+    follow with `cast` or the `parse_*` transforms to pin them down.
+    """
+    import pandas as pd
+
+    return pd.read_csv(context.root / params.path, sep=params.delimiter, encoding=params.encoding)

@@ -1,0 +1,1 @@
+"""Data-product transforms: `fn(params, frame, context) -> DataFrame`, never mutating the input."""

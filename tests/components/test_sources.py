@@ -1,0 +1,119 @@
+"""Sources: bundled scikit-learn datasets and project files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pydantic
+import pytest
+
+from factory import registry
+from factory.errors import ComponentError
+from factory.registry import RunContext
+
+
+def load(name: str, params: dict, context: RunContext) -> pd.DataFrame:
+    component = registry.get("source", name)
+    return component(component.parse_params(params), context)
+
+
+def test_iris_has_a_key_snake_cased_features_and_named_classes(context: RunContext) -> None:
+    iris = load("sklearn_dataset", {"dataset": "iris"}, context)
+    assert list(iris.columns) == [
+        "sample_id",
+        "sepal_length_cm",
+        "sepal_width_cm",
+        "petal_length_cm",
+        "petal_width_cm",
+        "target",
+    ]
+    assert iris["sample_id"].dtype == "int64"
+    assert iris["sample_id"].tolist() == list(range(150))
+    assert iris["target"].dtype == "str"
+    assert sorted(iris["target"].unique()) == ["setosa", "versicolor", "virginica"]
+
+
+def test_wine_column_with_slash_is_snake_cased(context: RunContext) -> None:
+    wine = load("sklearn_dataset", {"dataset": "wine", "target_column": "cultivar"}, context)
+    assert "od280_od315_of_diluted_wines" in wine.columns
+    assert wine.columns[-1] == "cultivar"
+    assert set(wine["cultivar"]) == {"class_0", "class_1", "class_2"}
+
+
+def test_label_names_false_keeps_integer_codes(context: RunContext) -> None:
+    cancer = load("sklearn_dataset", {"dataset": "breast_cancer", "label_names": False}, context)
+    assert cancer["target"].dtype == "int64"
+    assert set(cancer["target"]) == {0, 1}
+    assert "mean_radius" in cancer.columns
+
+
+def test_diabetes_target_is_float(context: RunContext) -> None:
+    diabetes = load("sklearn_dataset", {"dataset": "diabetes"}, context)
+    assert diabetes.shape == (442, 12)
+    assert diabetes["target"].dtype == "float64"
+
+
+def test_target_column_clashing_with_a_feature_fails(context: RunContext) -> None:
+    with pytest.raises(ComponentError, match="clashes"):
+        load("sklearn_dataset", {"dataset": "diabetes", "target_column": "bmi"}, context)
+
+
+def test_unknown_dataset_is_a_params_error() -> None:
+    with pytest.raises(pydantic.ValidationError):
+        registry.get("source", "sklearn_dataset").parse_params({"dataset": "mnist"})
+
+
+def test_csv_file_reads_relative_to_the_root(context: RunContext, frame: pd.DataFrame) -> None:
+    read = load("csv_file", {"path": "data/customers.csv"}, context)
+    assert list(read.columns) == list(frame.columns)
+    assert read["monthly_charges"].tolist()[:2] == ["$89.50", "$1,325.00"]
+    assert registry.get("source", "csv_file").files_read(
+        registry.get("source", "csv_file").parse_params({"path": "data/customers.csv"})
+    ) == ["data/customers.csv"]
+
+
+def test_csv_file_delimiter_and_encoding(context: RunContext) -> None:
+    (context.root / "data" / "semi.csv").write_bytes("name;city\nJosé;Málaga\n".encode("latin-1"))
+    read = load("csv_file", {"path": "data/semi.csv", "delimiter": ";", "encoding": "latin-1"}, context)
+    assert read.to_dict("records") == [{"name": "José", "city": "Málaga"}]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/etc/passwd", "absolute"),
+        ("C:/data/x.csv", "absolute"),
+        ("data/../../secret.csv", "'..'"),
+        ("..", "'..'"),
+        ("data\\x.csv", "forward slashes"),
+        ("  ", "empty"),
+    ],
+)
+@pytest.mark.parametrize("source", ["csv_file", "parquet_file"])
+def test_file_sources_refuse_paths_outside_the_project(source: str, path: str, message: str) -> None:
+    with pytest.raises(pydantic.ValidationError, match=message):
+        registry.get("source", source).parse_params({"path": path})
+
+
+def test_csv_params_are_checked_at_config_time() -> None:
+    csv = registry.get("source", "csv_file")
+    with pytest.raises(pydantic.ValidationError, match="unknown text encoding"):
+        csv.parse_params({"path": "a.csv", "encoding": "klingon-8"})
+    with pytest.raises(pydantic.ValidationError, match="delimiter"):
+        csv.parse_params({"path": "a.csv", "delimiter": ";;"})
+
+
+def test_parquet_file_reads_chosen_columns_in_order(context: RunContext) -> None:
+    read = load("parquet_file", {"path": "data/customers.parquet", "columns": ["age", "customer_id"]}, context)
+    assert list(read.columns) == ["age", "customer_id"]
+    assert np.isnan(read["age"][1])
+
+
+def test_parquet_file_names_missing_columns(context: RunContext) -> None:
+    with pytest.raises(ComponentError, match=r"no column\(s\) \['nope'\]"):
+        load("parquet_file", {"path": "data/customers.parquet", "columns": ["age", "nope"]}, context)
+
+
+def test_missing_file_fails_naming_it(context: RunContext) -> None:
+    with pytest.raises(ComponentError, match=r"missing\.csv"):
+        load("csv_file", {"path": "data/missing.csv"}, context)

@@ -1,0 +1,71 @@
+"""The command line as a user runs it: exit codes, messages, catalogue and schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Runner
+
+
+def test_help_lists_the_commands(factory_cli: Runner) -> None:
+    done = factory_cli("--help", check=True)
+    for command in ("check", "compile", "build", "show", "components", "schema", "stage"):
+        assert command in done.stdout
+
+
+def test_check_passes_on_the_examples(factory_cli: Runner) -> None:
+    done = factory_cli("check", check=True)
+    assert "3 data product(s) and 3 use case(s) are valid" in done.stdout
+
+
+def test_components_lists_every_kind_with_params_and_docs(factory_cli: Runner) -> None:
+    done = factory_cli("components", check=True)
+    for name in ("synthetic_customers", "parse_currency", "one_hot_encoder", "random_forest_classifier", "roc_auc"):
+        assert name in done.stdout
+    models = factory_cli("components", "model", check=True).stdout
+    assert "ridge" in models and "parse_currency" not in models
+    assert "n_estimators" in models
+    done = factory_cli("components", "widget")
+    assert done.returncode == 2 and "unknown component kind 'widget'" in done.stderr
+
+
+def test_schema_is_json_schema_with_registered_names(factory_cli: Runner) -> None:
+    schema = json.loads(factory_cli("schema", check=True).stdout)
+    assert schema["title"] == "UseCaseSpec"
+    assert "random_forest_classifier" in schema["$defs"]["ModelRef"]["properties"]["component"]["enum"]
+    assert "roc_auc" in schema["$defs"]["Evaluation"]["properties"]["primary_metric"]["enum"]
+    product = json.loads(factory_cli("schema", "--of", "data-product", check=True).stdout)
+    assert "schema" in product["properties"]
+    assert factory_cli("schema", "--of", "pipeline").returncode == 2
+
+
+def test_show_prints_resolved_config_and_status(factory_cli: Runner) -> None:
+    done = factory_cli("show", "churn", check=True)
+    assert "component: random_forest_classifier" in done.stdout
+    assert "n_estimators: 200" in done.stdout
+    assert "status: not built" in done.stdout
+
+
+def test_outside_a_project_is_a_clean_error(factory_cli: Runner, project: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.conftest import BIN, project_env
+
+    done = subprocess.run(
+        [str(BIN / "factory"), "check"],
+        cwd=tmp_path,
+        env=project_env(project),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "not inside a model factory project" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_usage_errors_exit_2(factory_cli: Runner) -> None:
+    done = factory_cli("compile", "--nope")
+    assert done.returncode == 2
+    assert "No such option" in done.stderr

@@ -1,0 +1,107 @@
+"""Each stage run in-process on a copy of the project, without DVC."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from factory.errors import ConfigError, DataValidationError, FactoryError
+from factory.io import load_model
+from factory.paths import ProjectPaths
+from factory.stages import load_use_case_params, run_stage
+from factory.stages.prepare import used_columns
+
+
+def build_products(project: Path, *names: str) -> None:
+    for name in names:
+        run_stage("data-product", name, project)
+
+
+def test_data_product_is_validated_and_written(project: Path) -> None:
+    build_products(project, "customers")
+    table = pd.read_parquet(project / "data/products/customers.parquet")
+    assert len(table) == 5000
+    assert table["customer_id"].is_unique
+    assert table["monthly_charges"].dtype == "float64"
+    assert table["churned"].dtype == "bool"
+    stats = json.loads((project / "data/products/customers.stats.json").read_text())
+    assert stats["rows"] == 5000 and stats["nulls"]["age"] > 0
+
+
+def test_schema_violation_is_summarised_and_nothing_is_written(project: Path) -> None:
+    product = project / "conf/data/customers.yaml"
+    product.write_text(product.read_text())
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("- north\n", "- nord\n"))
+    with pytest.raises(DataValidationError) as caught:
+        build_products(project, "customers")
+    message = str(caught.value)
+    assert "data product 'customers': data does not match its declared schema (5000 rows checked)" in message
+    assert "column region: check isin(" in message
+    assert "'north'" in message
+    assert not (project / "data/products/customers.parquet").exists()
+
+
+def test_use_case_stages_in_order(project: Path) -> None:
+    build_products(project, "wine")
+    for stage in ("prepare", "train", "evaluate", "report"):
+        run_stage(stage, "wine-cultivar", project)
+    paths = ProjectPaths(project).use_case("wine-cultivar")
+    params = load_use_case_params(paths)
+    train, test = pd.read_parquet(paths.train_data), pd.read_parquet(paths.test_data)
+    assert list(train.columns) == used_columns(params)
+    assert len(test) == math.ceil(178 * 0.3)  # scikit-learn rounds the test share up
+    assert set(train["cultivar"]) == set(test["cultivar"]) == {"class_0", "class_1", "class_2"}
+    metrics = json.loads(paths.metrics.read_text())
+    assert set(metrics) == {"accuracy", "f1", "log_loss", "roc_auc", "n_test"}
+    assert metrics["accuracy"] > 0.85
+    model = load_model(paths.model)
+    assert list(model.classes_) == ["class_0", "class_1", "class_2"]
+    assert sorted(p.name for p in paths.plots.iterdir()) == [
+        "confusion.csv",
+        "confusion.png",
+        "precision_recall.csv",
+        "precision_recall.png",
+        "roc.csv",
+        "roc.png",
+    ]
+    card = paths.model_card.read_text()
+    for section in ("## Model details", "## Intended use", "## Data", "## Metrics", "## Plots", "## Lineage"):
+        assert section in card
+    lineage = json.loads(paths.lineage.read_text())
+    assert lineage["model_sha256"] and lineage["packages"]["scikit-learn"]
+
+
+def test_time_split_tests_on_the_latest_rows(project: Path) -> None:
+    build_products(project, "customers")
+    run_stage("prepare", "customer-value", project)
+    paths = ProjectPaths(project).use_case("customer-value")
+    train, test = pd.read_parquet(paths.train_data), pd.read_parquet(paths.test_data)
+    assert train["signup_date"].max() <= test["signup_date"].min()
+    assert len(test) == 1000
+    run_stage("train", "customer-value", project)
+    run_stage("evaluate", "customer-value", project)
+    slices = json.loads(paths.slice_metrics.read_text())
+    assert set(slices["plan"]) == {"basic", "plus", "premium"}
+    assert sum(item["n"] for item in slices["plan"].values()) == len(test)
+    assert sorted(p.name for p in paths.plots.iterdir()) == [
+        "predicted_vs_actual.png",
+        "predictions.csv",
+        "residuals.png",
+    ]
+
+
+def test_stage_errors_are_clean(project: Path) -> None:
+    with pytest.raises(FactoryError, match="unknown stage 'deploy'"):
+        run_stage("deploy", "churn", project)
+    with pytest.raises(ConfigError, match="expected a slug"):
+        run_stage("train", "../churn", project)
+    with pytest.raises(ConfigError, match="expected a compiled data product"):
+        run_stage("data-product", "weather", project)
+    (project / "use_cases/churn/params.yaml").unlink()
+    with pytest.raises(ConfigError, match=r"run `factory compile`"):
+        run_stage("train", "churn", project)
