@@ -109,7 +109,7 @@ def test_churn_is_learnable_after_the_library_transforms(context: RunContext) ->
         ("parse_currency", {"columns": ["monthly_charges"]}),
         ("parse_percentage", {"columns": ["discount"]}),
         ("parse_boolean", {"columns": ["churned", "paperless_billing"]}),
-        ("join", {"product": "usage", "on": ["customer_id"], "validate": "one_to_one"}),
+        ("join", {"product": "usage", "keys": ["customer_id"], "validate": "one_to_one"}),
         ("fill_nulls", {"strategies": {"age": "median", "data_gb": "median"}, "values": {"discount": 0.0}}),
     ]
     frame = generate("profile")
