@@ -48,7 +48,7 @@ def build_progress(
 def metrics_table(report: BuildReport) -> Table:
     """One row per use case: its status, primary metric and the other metrics."""
     table = Table(title="Use cases")
-    for column in ("use case", "task", "status", "primary metric", "other metrics"):
+    for column in ("use case", "status", "primary metric", "other metrics"):
         table.add_column(column, no_wrap=column != "other metrics")
     failed = {result.target.label for result in report.failed}
     for name, metrics in report.metrics.items():
@@ -56,7 +56,7 @@ def metrics_table(report: BuildReport) -> Table:
         status = "[red]failed[/]" if name in failed else ("[green]built[/]" if metrics else "[yellow]not built[/]")
         primary = spec.evaluation.primary_metric
         others = ", ".join(f"{key} {_figure(metrics.get(key))}" for key in spec.evaluation.all_metrics[1:])
-        table.add_row(name, spec.task, status, f"{primary} {_figure(metrics.get(primary))}", others)
+        table.add_row(name, status, f"{primary} {_figure(metrics.get(primary))}", others)
     return table
 
 
