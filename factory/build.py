@@ -7,18 +7,15 @@ can be printed and tested. A failed pipeline does not stop the others.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from factory.compile import check_compiled
 from factory.compose import load_project
+from factory.dvcrun import dvc
 from factory.errors import BuildError
 from factory.paths import ProjectPaths
 from factory.spec import UseCaseSpec
@@ -112,14 +109,7 @@ def run_build(
 def reproduce(paths: ProjectPaths, target: BuildTarget) -> TargetResult:
     """Run `dvc repro` for one target with this interpreter's environment."""
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "dvc", "repro", *target.dvc_targets],
-        cwd=paths.root,
-        env=stage_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = dvc(paths.root, "repro", *target.dvc_targets)
     output = done.stdout + done.stderr
     return TargetResult(
         target=target,
@@ -128,15 +118,6 @@ def reproduce(paths: ProjectPaths, target: BuildTarget) -> TargetResult:
         stages_run=RAN_STAGE.findall(output),
         output_tail="\n".join(output.strip().splitlines()[-OUTPUT_TAIL_LINES:]),
     )
-
-
-def stage_environment() -> dict[str, str]:
-    """The environment for DVC and the stages it starts: this interpreter's scripts come first on PATH."""
-    env = dict(os.environ)
-    scripts = str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
-    env.setdefault("DVC_NO_ANALYTICS", "1")
-    return env
 
 
 def read_metrics(paths: ProjectPaths, name: str) -> dict[str, Any]:
@@ -153,14 +134,7 @@ def pipeline_status(paths: ProjectPaths, name: str) -> str:
     use_case = paths.use_case(name)
     if not use_case.dvc_lock.is_file():
         return "not built"
-    done = subprocess.run(
-        [sys.executable, "-m", "dvc", "status", "--json", paths.rel(use_case.dvc_yaml)],
-        cwd=paths.root,
-        env=stage_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = dvc(paths.root, "status", "--json", paths.rel(use_case.dvc_yaml))
     if done.returncode != 0:
         return f"unknown (dvc status failed: {done.stderr.strip().splitlines()[-1:] or ['no output']})"
     changes = json.loads(done.stdout or "{}")

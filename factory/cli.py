@@ -8,6 +8,7 @@ fast. Exit codes are decided in one place, `main`: 0 success, 1 a failed build o
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -115,7 +116,71 @@ def schema(
     sys.stdout.write(json_schema_text(of))
 
 
-@app.command(hidden=False)
+@app.command()
+def release(
+    name: Annotated[str, typer.Argument(help="use case name")],
+    stage: Annotated[str | None, typer.Option(help="staging or production (default: the policy's)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="evaluate the gates, create nothing")] = False,
+) -> None:
+    """Check a built use case against its gates and production; on pass, tag a version and a stage."""
+    from factory.release.workflow import release as run_release
+    from factory.render import release_report
+
+    outcome = run_release(_paths().root, name, stage, dry_run)
+    _console().print(release_report(outcome, dry_run))
+    outcome.raise_for_failure()
+
+
+@app.command()
+def promote(
+    name: Annotated[str, typer.Argument(help="use case name")],
+    version: Annotated[str, typer.Option(help="version to promote, e.g. v1.2.0")],
+    stage: Annotated[str, typer.Option(help="staging or production")],
+) -> None:
+    """Assign a stage to an existing version."""
+    from factory.release.workflow import promote as run_promote
+
+    tags = run_promote(_paths().root, name, version, stage)
+    _console().print(f"{name} {version} is in {stage}" + (f" (tags: {', '.join(tags)})" if tags else " already"))
+
+
+@app.command()
+def rollback(
+    name: Annotated[str, typer.Argument(help="use case name")],
+    stage: Annotated[str, typer.Option(help="the stage to roll back")] = "production",
+) -> None:
+    """Give a stage back to the version that held it before; history is kept."""
+    from factory.release.workflow import rollback as run_rollback
+
+    version, tags = run_rollback(_paths().root, name, stage)
+    _console().print(f"{name}: {stage} is {version} again (tags: {', '.join(tags)})")
+
+
+@app.command()
+def releases(name: Annotated[str | None, typer.Argument(help="use case name (default: all)")] = None) -> None:
+    """List released versions: stages, when, by whom, gate results."""
+    from factory.release.workflow import releases as list_releases
+    from factory.render import releases_table
+
+    _console().print(releases_table(list_releases(_paths().root, name)))
+
+
+@app.command()
+def score(
+    name: Annotated[str, typer.Argument(help="use case name")],
+    input_path: Annotated[Path, typer.Option("--input", help="CSV or Parquet file to score")],
+    output_path: Annotated[Path, typer.Option("--output", help="where to write predictions (.csv or .parquet)")],
+    stage: Annotated[str | None, typer.Option(help="use the version in this stage (default production)")] = None,
+    version: Annotated[str | None, typer.Option(help="use this version instead of a stage")] = None,
+) -> None:
+    """Score a table with a released model, fetched from the DVC remote and verified."""
+    from factory.release.scoring import score as run_score
+
+    summary = run_score(_paths().root, name, input_path.resolve(), output_path.resolve(), stage, version)
+    _console().print(f"scored {summary.rows} row(s) with {summary.name} {summary.version} -> {summary.output}")
+
+
+@app.command()
 def stage(
     stage_name: Annotated[str, typer.Argument(metavar="STAGE", help="data-product, prepare, train, evaluate, report")],
     name: Annotated[str, typer.Argument(help="use case (or data product) name")],

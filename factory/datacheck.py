@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from factory.errors import DataValidationError
-from factory.spec import ColumnSchema, TableSchema
+from factory.spec import ColumnSchema, DataProductSpec, TableSchema, UseCaseParams
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -14,12 +15,29 @@ if TYPE_CHECKING:
 EXAMPLES_PER_CHECK = 3
 
 
-def build_schema(schema: TableSchema) -> pa.DataFrameSchema:
-    """Translate a declared schema into a pandera DataFrameSchema."""
+def build_schema(schema: TableSchema, coerce: bool = False) -> pa.DataFrameSchema:
+    """Translate a declared schema into a pandera DataFrameSchema (coercing dtypes if asked)."""
     import pandera.pandas as pa
 
     columns = {name: _column(name, column) for name, column in schema.columns.items()}
-    return pa.DataFrameSchema(columns, strict=schema.strict, unique=schema.unique or None)
+    return pa.DataFrameSchema(columns, strict=schema.strict, unique=schema.unique or None, coerce=coerce)
+
+
+def input_schema_for(params: UseCaseParams, products: Mapping[str, DataProductSpec]) -> TableSchema:
+    """The schema a table must satisfy to be scored: the feature columns as their products declare them.
+
+    Numeric features are checked as float64 (as the model sees them); other columns may be present.
+    """
+    declared: dict[str, ColumnSchema] = {}
+    for item in params.data:
+        declared.update(products[item.product].table_schema.columns)
+    columns = {}
+    for name in params.features.columns:
+        column = declared[name].model_copy(update={"unique": False})
+        if name in params.features.numeric:
+            column = column.model_copy(update={"dtype": "float64"})
+        columns[name] = column
+    return TableSchema(columns=columns, strict=False)
 
 
 def _column(name: str, column: ColumnSchema) -> pa.Column:
@@ -36,12 +54,12 @@ def _column(name: str, column: ColumnSchema) -> pa.Column:
     return pa.Column(dtype, checks=checks, nullable=column.nullable, unique=column.unique, name=name)
 
 
-def validate_frame(frame: pd.DataFrame, schema: TableSchema, what: str) -> None:
+def validate_frame(frame: pd.DataFrame, schema: TableSchema, what: str, coerce: bool = False) -> None:
     """Raise `DataValidationError` summarising every failure of `frame` against `schema`."""
     import pandera.pandas as pa
 
     try:
-        build_schema(schema).validate(frame, lazy=True)
+        build_schema(schema, coerce).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         raise DataValidationError(summarise_failures(exc.failure_cases, what, len(frame))) from exc
 

@@ -15,6 +15,8 @@ from rich.table import Table
 from factory import registry
 from factory.build import BuildPlan, BuildReport, BuildTarget, TargetResult
 from factory.errors import FactoryError
+from factory.release.registry_state import VersionInfo
+from factory.release.workflow import ReleaseOutcome, gate_rows
 from factory.spec import DataProductSpec, UseCaseSpec, json_schema
 
 
@@ -97,3 +99,51 @@ def json_schema_text(of: str) -> str:
     if of not in models:
         raise FactoryError(f"unknown schema {of!r}; expected one of: {', '.join(models)}")
     return json.dumps(json_schema(models[of]), indent=2, sort_keys=True) + "\n"
+
+
+def release_report(outcome: ReleaseOutcome, dry_run: bool) -> Table:
+    """The gates of a release with their figures, and what was done."""
+    plan = outcome.plan
+    if plan.is_noop:
+        verdict = f"already released: {plan.record.version} holds {plan.stage}; nothing new was created"
+    elif not plan.passed:
+        verdict = "[red]not released[/]: gates failed" + (" or approval missing" if plan.approval_required else "")
+    elif dry_run:
+        verdict = f"dry run: would release {plan.record.version} to {plan.stage}"
+    else:
+        verdict = f"[green]released[/] {plan.record.version} to {plan.stage}: {', '.join(outcome.created_tags)}"
+    champion = plan.champion.version if plan.champion else "none"
+    table = Table(title=f"{plan.name} -> {plan.stage} (production now: {champion})", caption=verdict)
+    for column in ("metric", "gate", "figures", "verdict"):
+        table.add_column(column)
+    for metric, kind, figures, verdict_text in gate_rows(plan.record.gates):
+        colour = "green" if verdict_text == "pass" else "red"
+        table.add_row(metric, kind, figures, f"[{colour}]{verdict_text}[/]")
+    if plan.approval_required:
+        approved = f"by {plan.approval.approved_by}" if plan.approval else "missing"
+        table.add_row("approval", "risk tier high", approved, "[green]pass[/]" if plan.approval else "[red]FAIL[/]")
+    return table
+
+
+def releases_table(found: dict[str, list[VersionInfo]]) -> Table:
+    """One row per released version."""
+    table = Table(title="Releases")
+    for column in ("use case", "version", "stages", "released", "by", "gates", "commit"):
+        table.add_column(column, no_wrap=column != "by")
+    for name, versions in found.items():
+        for info in versions:
+            gates = (
+                "n/a"
+                if info.record is None
+                else (f"{sum(g.passed for g in info.record.gates)}/{len(info.record.gates)} passed")
+            )
+            table.add_row(
+                name,
+                info.version,
+                ", ".join(info.stages) or "-",
+                info.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                info.author,
+                gates,
+                info.commit[:10],
+            )
+    return table

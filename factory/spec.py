@@ -212,10 +212,41 @@ class Gate(StrictModel):
         return self
 
 
-class Release(StrictModel):
-    """Release policy; the gates are recorded now and enforced at release."""
+class ChampionGate(StrictModel):
+    """How much worse than the production model a candidate may be on one metric."""
 
-    gates: dict[str, Gate] = Field(default_factory=dict)
+    tolerance: float = Field(default=0.0, ge=0.0, description="allowed regression (0 = no worse)")
+    relative: bool = Field(default=False, description="tolerance is a share of the champion's value")
+
+
+class Release(StrictModel):
+    """Release policy: absolute gates, gates against the production champion, the default stage."""
+
+    gates: dict[str, Gate] = Field(default_factory=dict, description="absolute bounds per metric")
+    champion: dict[str, ChampionGate] = Field(
+        default_factory=dict, description="per metric, the allowed regression vs production"
+    )
+    primary_tolerance: float | None = Field(
+        default=None, ge=0.0, description="allowed regression of the primary metric vs production"
+    )
+    stage: Literal["staging", "production"] = Field(
+        default="production", description="stage `factory release` assigns by default"
+    )
+
+
+class Approval(StrictModel):
+    """A person's approval of one version for production (use_cases/<name>/approvals.yaml)."""
+
+    version: str = Field(pattern=r"^v\d+\.\d+\.\d+$")
+    approved_by: str = Field(pattern=EMAIL_PATTERN)
+    approved_at: str = Field(min_length=1, description="date or time of the approval")
+    note: str = ""
+
+
+class Approvals(StrictModel):
+    """Every approval recorded for a use case."""
+
+    approvals: list[Approval] = Field(default_factory=list)
 
 
 class UseCaseSpec(StrictModel):

@@ -1,0 +1,109 @@
+"""Release gates: absolute bounds, and the candidate against the production champion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from factory.release.records import GateResult
+from factory.spec import ChampionGate, Release
+
+Direction = Callable[[str], bool]  # metric name -> greater is better
+
+
+def evaluate_gates(
+    policy: Release,
+    primary_metric: str,
+    metrics: Mapping[str, Any],
+    champion: Mapping[str, Any] | None,
+    greater_is_better: Direction,
+) -> list[GateResult]:
+    """Every gate's verdict, absolute gates first, then champion gates (in metric order)."""
+    results = [
+        _absolute(metric, "min", gate.min, metrics.get(metric))
+        for metric, gate in sorted(policy.gates.items())
+        if gate.min is not None
+    ]
+    results += [
+        _absolute(metric, "max", gate.max, metrics.get(metric))
+        for metric, gate in sorted(policy.gates.items())
+        if gate.max is not None
+    ]
+    for metric, gate in sorted(champion_gates(policy, primary_metric).items()):
+        results.append(
+            _versus_champion(
+                metric,
+                gate,
+                metrics.get(metric),
+                None if champion is None else champion.get(metric),
+                greater_is_better(metric),
+            )
+        )
+    return results
+
+
+def champion_gates(policy: Release, primary_metric: str) -> dict[str, ChampionGate]:
+    """The policy's champion gates, with the primary metric's default tolerance added."""
+    gates = dict(policy.champion)
+    if policy.primary_tolerance is not None and primary_metric not in gates:
+        gates[primary_metric] = ChampionGate(tolerance=policy.primary_tolerance)
+    return gates
+
+
+def _absolute(metric: str, kind: str, threshold: float, value: Any) -> GateResult:
+    if value is None:
+        return GateResult(
+            metric=metric,
+            kind=kind,
+            threshold=threshold,
+            value=None,
+            passed=False,
+            detail="metric missing from the build",
+        )
+    passed = value >= threshold if kind == "min" else value <= threshold
+    sign = ">=" if kind == "min" else "<="
+    return GateResult(
+        metric=metric,
+        kind=kind,
+        threshold=threshold,
+        value=value,
+        passed=passed,
+        detail=f"{value:.4f} {sign} {threshold}",
+    )
+
+
+def _versus_champion(metric: str, gate: ChampionGate, value: Any, champion: Any, higher: bool) -> GateResult:
+    if champion is None:
+        return GateResult(
+            metric=metric,
+            kind="champion",
+            threshold=None,
+            value=value,
+            champion=None,
+            passed=True,
+            detail="no production model yet",
+        )
+    if value is None:
+        return GateResult(
+            metric=metric,
+            kind="champion",
+            threshold=None,
+            value=None,
+            champion=champion,
+            passed=False,
+            detail="metric missing from the build",
+        )
+    allowed = gate.tolerance * abs(champion) if gate.relative else gate.tolerance
+    # Direction-aware: lower is better for losses and errors (rmse, mae, log_loss).
+    threshold = champion - allowed if higher else champion + allowed
+    passed = value >= threshold if higher else value <= threshold
+    sign = ">=" if higher else "<="
+    return GateResult(
+        metric=metric,
+        kind="champion",
+        threshold=threshold,
+        value=value,
+        champion=champion,
+        passed=passed,
+        detail=f"{value:.4f} {sign} {threshold:.4f} (production {champion:.4f})",
+    )

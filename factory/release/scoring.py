@@ -1,0 +1,151 @@
+"""Score a table with a released model, from any clone, without building anything.
+
+The version is resolved from the Git tags; the model is read from the DVC remote at the
+version's commit; its sha256 must equal the release record's; skops loads it trusting only
+the reviewed types; the input is validated against the use case's declared input schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from factory.compose import check_name, use_case_names
+from factory.datacheck import input_schema_for, validate_frame
+from factory.errors import ConfigError, DataValidationError, FactoryError, ModelFileError
+from factory.gitrepo import file_at
+from factory.io import atomic_write_bytes, load_model_bytes, sha256_bytes, write_parquet
+from factory.paths import ProjectPaths
+from factory.release import registry_state
+from factory.spec import DataProductSpec, UseCaseParams, parse_model
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """What was scored, with which model."""
+
+    name: str
+    version: str
+    rows: int
+    output: Path
+
+
+def resolve_version(root: Path, name: str, stage: str | None, version: str | None) -> registry_state.VersionInfo:
+    """The version asked for, or the one holding `stage` (production by default)."""
+    check_name(name, "use case", use_case_names(ProjectPaths(root)))
+    if version is not None:
+        return registry_state.find_version(root, name, version)
+    stage = stage or "production"
+    if stage not in registry_state.STAGES:
+        raise FactoryError(f"unknown stage {stage!r}; expected one of: {', '.join(registry_state.STAGES)}")
+    held = registry_state.holders(root, name).get(stage)
+    if held is None:
+        raise FactoryError(f"{name}: no version is in {stage} (see `factory releases {name}`)")
+    return registry_state.find_version(root, name, held)
+
+
+def fetch_model_bytes(root: Path, info: registry_state.VersionInfo) -> bytes:
+    """The released model file, from the DVC remote at the version's tag, checked against its record."""
+    import dvc.api
+
+    if info.record is None:
+        raise ModelFileError(f"{info.tag}: no release record; refusing to score with an unverifiable model")
+    try:
+        with dvc.api.open(info.record.model_path, repo=str(root), rev=info.tag, mode="rb") as stream:
+            data = stream.read()
+    except Exception as exc:  # DVC raises many types for a missing remote or object
+        raise ModelFileError(f"{info.tag}: cannot fetch {info.record.model_path} from the DVC remote ({exc})") from exc
+    digest = sha256_bytes(data)
+    if digest != info.record.model_sha256:
+        raise ModelFileError(
+            f"{info.tag}: model file sha256 {digest} differs from the release record's "
+            f"{info.record.model_sha256}; refusing to score"
+        )
+    return data
+
+
+def released_params(root: Path, info: registry_state.VersionInfo) -> tuple[UseCaseParams, dict[str, DataProductSpec]]:
+    """The use case's compiled params and its data products, as they were at the version's tag."""
+    name = info.record.use_case if info.record else info.tag.split("@")[0]
+    shown = f"use_cases/{name}/params.yaml@{info.tag}"
+    text = file_at(root, info.tag, f"use_cases/{name}/params.yaml")
+    products_text = file_at(root, info.tag, "params.yaml")
+    if text is None or products_text is None:
+        raise ConfigError.single(shown, "", "compiled params at the released commit", "no such file")
+    params, problems = parse_model(UseCaseParams, yaml.safe_load(text))
+    if problems:
+        raise ConfigError(shown, problems)
+    products = {}
+    for product_name, raw in (yaml.safe_load(products_text) or {}).get("products", {}).items():
+        product, problems = parse_model(DataProductSpec, raw)
+        if problems:
+            raise ConfigError(f"params.yaml@{info.tag}", problems)
+        products[product_name] = product
+    return params, products
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read CSV or Parquet input, refusing anything else or an empty table."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise FactoryError(f"{path}: no such input file")
+    try:
+        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as exc:
+        raise DataValidationError(f"{path}: cannot read it as {path.suffix or 'CSV'} ({exc})") from exc
+    if table.empty:
+        raise DataValidationError(f"{path}: no rows to score")
+    return table
+
+
+def score(
+    root: Path, name: str, input_path: Path, output_path: Path, stage: str | None = None, version: str | None = None
+) -> ScoreSummary:
+    """Write predictions (and class probabilities) of the chosen version for every input row."""
+    if output_path.suffix not in (".csv", ".parquet"):
+        raise FactoryError(f"{output_path}: the output must end in .csv or .parquet")
+    info = resolve_version(root, name, stage, version)
+    params, products = released_params(root, info)
+    table = read_table(input_path)
+    columns = params.features.columns
+    schema = input_schema_for(params, products)
+    validate_frame(table, schema, f"input {input_path}", coerce=True)
+    features = table[columns].copy()
+    features[params.features.numeric] = features[params.features.numeric].astype("float64")
+    model = load_model_bytes(fetch_model_bytes(root, info), str(info.tag))
+    predictions = predict_frame(model, features, params.task != "regression")
+    result = table.assign(**{column: predictions[column] for column in predictions.columns})
+    result["model"] = name
+    result["model_version"] = info.version
+    _write_table(output_path, result)
+    return ScoreSummary(name=name, version=info.version, rows=len(result), output=output_path)
+
+
+def predict_frame(model: object, features: pd.DataFrame, classifier: bool) -> pd.DataFrame:
+    """`prediction`, and `proba_<class>` per class for classifiers."""
+    import pandas as pd
+
+    result = pd.DataFrame(index=features.index)
+    if not classifier:
+        result["prediction"] = model.predict(features)  # type: ignore[attr-defined]
+        return result
+    proba = model.predict_proba(features)  # type: ignore[attr-defined]
+    classes = list(model.classes_)  # type: ignore[attr-defined]
+    result["prediction"] = pd.Series(classes, dtype=object).to_numpy()[proba.argmax(axis=1)]
+    for index, label in enumerate(classes):
+        result[f"proba_{label}"] = proba[:, index]
+    return result
+
+
+def _write_table(path: Path, table: pd.DataFrame) -> None:
+    if path.suffix == ".parquet":
+        write_parquet(path, table)
+    else:
+        atomic_write_bytes(path, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
