@@ -71,6 +71,10 @@ def summarise_failures(failures: pd.DataFrame, what: str, rows: int) -> str:
         column=failures["column"].fillna("(table)").astype(str), check=failures["check"].astype(str)
     )
     for (column, check), group in grouped.groupby(["column", "check"], sort=True):
+        if check == "column_in_dataframe":
+            missing = ", ".join(repr(value) for value in group["failure_case"].tolist())
+            lines.append(f"  - missing required column(s): {missing}")
+            continue
         examples = ", ".join(repr(value) for value in group["failure_case"].head(EXAMPLES_PER_CHECK).tolist())
         lines.append(f"  - column {column}: check {check} failed for {len(group)} value(s); e.g. {examples}")
     return "\n".join(lines)

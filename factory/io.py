@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from factory.errors import ModelFileError, ProjectError
+from factory.errors import ConfigError, ModelFileError, ProjectError
 
 PROJECT_MARKERS = ("conf", "use_cases")
 
@@ -90,6 +90,22 @@ def canonical_json(value: Any) -> str:
 def write_json(path: Path, value: Any) -> None:
     """Write `value` as canonical JSON, atomically."""
     atomic_write_text(path, canonical_json(value))
+
+
+def read_yaml_mapping(path: Path, shown: str) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping; any other content is a `ConfigError` naming `shown`."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(exc).split())
+        raise ConfigError.single(shown, "", "valid YAML", problem) from exc
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError.single(shown, "", "a mapping of keys to values", type(value).__name__)
+    return value
 
 
 def write_parquet(path: Path, frame: Any) -> None:

@@ -21,6 +21,8 @@ PROJECT_ITEMS = (
     "params.yaml",
     "pyproject.toml",
     ".dvcignore",
+    ".gto",
+    ".gitignore",
 )
 BIN = Path(sys.executable).parent
 
@@ -90,3 +92,23 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and "__pycache__" not in p.parts
     }
+
+
+def init_repo(root: Path, dvc_remote: Path | None = None) -> Runner:
+    """A Git + DVC repository holding a copy of the project, committed on `main`."""
+    copy_project(root)
+    run = make_runner(root)
+    run("git", "init", "-q", "-b", "main", check=True)
+    run(sys.executable, "-m", "dvc", "init", "-q", check=True)
+    run(sys.executable, "-m", "dvc", "config", "core.analytics", "false", check=True)
+    if dvc_remote is not None:
+        run(sys.executable, "-m", "dvc", "remote", "add", "-d", "local", str(dvc_remote), check=True)
+    run("git", "add", "-A", check=True)
+    run("git", "commit", "-q", "-m", "project", check=True)
+    return run
+
+
+def run_factory(run: Runner, *args: str) -> tuple[int, str]:
+    """Run `factory <args>` with `run`; return the exit code and all output."""
+    done = run(str(BIN / "factory"), *args)
+    return done.returncode, done.stdout + done.stderr

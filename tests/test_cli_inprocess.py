@@ -14,8 +14,9 @@ from factory.cli import main
 from tests.conftest import REPO, copy_project, project_env
 
 
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path,
-             *args: str) -> tuple[int, str, str]:
+def run_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path, *args: str
+) -> tuple[int, str, str]:
     monkeypatch.chdir(cwd)
     monkeypatch.setattr(sys, "argv", ["factory", *args])
     monkeypatch.setenv("COLUMNS", "200")
@@ -41,8 +42,9 @@ def test_read_only_commands(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     assert code == 2 and "unknown component kind 'gadget'" in err
 
 
-def test_bad_input_exits_2_without_traceback(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                             tmp_path: Path) -> None:
+def test_bad_input_exits_2_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     project = copy_project(tmp_path / "p")
     config = project / "use_cases/churn/config.yaml"
     config.write_text(config.read_text().replace("target: churned", "target: churn_flag"))
@@ -56,8 +58,9 @@ def test_bad_input_exits_2_without_traceback(monkeypatch: pytest.MonkeyPatch, ca
 
 
 @pytest.mark.e2e
-def test_build_and_show_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                   tmp_path: Path) -> None:
+def test_build_and_show_in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     project = copy_project(tmp_path / "p")
     shutil.copy2(REPO / ".gitignore", project / ".gitignore")
     env = project_env(project)

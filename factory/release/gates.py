@@ -95,7 +95,8 @@ def _versus_champion(metric: str, gate: ChampionGate, value: Any, champion: Any,
         )
     allowed = gate.tolerance * abs(champion) if gate.relative else gate.tolerance
     # Direction-aware: lower is better for losses and errors (rmse, mae, log_loss).
-    threshold = champion - allowed if higher else champion + allowed
+    # Rounded so a value exactly on the boundary passes despite binary floating point.
+    threshold = round(champion - allowed if higher else champion + allowed, 12)
     passed = value >= threshold if higher else value <= threshold
     sign = ">=" if higher else "<="
     return GateResult(

@@ -149,6 +149,11 @@ def assign(root: Path, name: str, version: str, stage: str, message: str) -> lis
     return sorted(_tags(root) - before)
 
 
+def artifact_tags(root: Path, name: str) -> list[str]:
+    """Every version and stage tag of `name`."""
+    return sorted(tag for tag in _tags(root) if tag.startswith((f"{name}@", f"{name}#")))
+
+
 def _tags(root: Path) -> set[str]:
     from factory.gitrepo import git
 

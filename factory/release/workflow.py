@@ -20,7 +20,7 @@ from factory.compose import check_name, use_case_names
 from factory.dvcrun import dvc, dvc_checked
 from factory.errors import ConfigError, FactoryError
 from factory.gitrepo import head_commit, push_tags, repo_lock, uncommitted_files, user
-from factory.io import sha256_file, write_json
+from factory.io import read_yaml_mapping, sha256_file, write_json
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.release import registry_state
 from factory.release.gates import evaluate_gates
@@ -220,7 +220,7 @@ def find_approval(paths: UseCasePaths, version: str) -> Approval | None:
     if not file.is_file():
         return None
     shown = f"use_cases/{paths.name}/{APPROVALS_FILE}"
-    approvals, problems = parse_model(Approvals, yaml.safe_load(file.read_text(encoding="utf-8")) or {})
+    approvals, problems = parse_model(Approvals, read_yaml_mapping(file, shown))
     if problems:
         raise ConfigError(shown, problems)
     return next((a for a in approvals.approvals if a.version == version), None)
@@ -236,7 +236,10 @@ def release(root: Path, name: str, stage: str | None = None, dry_run: bool = Fal
         outcome = ReleaseOutcome(plan)
         paths = ProjectPaths(root).use_case(name)
         write_json(paths.artifacts / "blessing.json", _blessing(plan))
-        if dry_run or not plan.passed or plan.is_noop:
+        if dry_run or not plan.passed:
+            return outcome
+        if plan.is_noop:
+            _push_all_tags(root, name)
             return outcome
         # The model and everything it was built from reach the remote before any tag exists.
         dvc_checked(root, "push", "--with-deps", ProjectPaths(root).rel(paths.dvc_yaml))
@@ -246,8 +249,13 @@ def release(root: Path, name: str, stage: str | None = None, dry_run: bool = Fal
             )
         summary = plan.record.to_message().split("\n", 1)[0]
         outcome.created_tags += registry_state.assign(root, name, plan.record.version, plan.stage, summary)
-        push_tags(root, outcome.created_tags)
+        _push_all_tags(root, name)
         return outcome
+
+
+def _push_all_tags(root: Path, name: str) -> None:
+    """Push every tag of the artifact, so a release killed before its push is completed by a rerun."""
+    push_tags(root, registry_state.artifact_tags(root, name))
 
 
 def _blessing(plan: ReleasePlan) -> dict[str, Any]:

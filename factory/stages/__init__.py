@@ -12,9 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from factory.errors import ConfigError, FactoryError
+from factory.io import read_yaml_mapping
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.spec import SLUG_PATTERN, DataProductSpec, UseCaseParams, parse_model
 
@@ -26,10 +25,7 @@ def read_params(file: Path, shown: str) -> dict[str, Any]:
     """Read a generated params.yaml, naming the fix when it is missing."""
     if not file.is_file():
         raise ConfigError.single(shown, "", "a compiled params file (run `factory compile`)", "no such file")
-    value = yaml.safe_load(file.read_text(encoding="utf-8"))
-    if not isinstance(value, dict):
-        raise ConfigError.single(shown, "", "a mapping", type(value).__name__)
-    return value
+    return read_yaml_mapping(file, shown)
 
 
 def load_use_case_params(paths: UseCasePaths) -> UseCaseParams:

@@ -4,37 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import REPO, Runner, copy_project, make_runner
+from tests.conftest import Runner, init_repo
+from tests.conftest import run_factory as factory
 
 pytestmark = pytest.mark.e2e
 
 USE_CASES = ("churn", "customer-value", "wine-cultivar")
 PIPELINES = ("dvc.yaml", *(f"use_cases/{name}/dvc.yaml" for name in USE_CASES))
-
-
-def init_repo(root: Path) -> Runner:
-    """A Git + DVC repository holding a copy of the project, committed."""
-    copy_project(root)
-    shutil.copy2(REPO / ".gitignore", root / ".gitignore")
-    run = make_runner(root)
-    run("git", "init", "-q", "-b", "main", check=True)
-    run(sys.executable, "-m", "dvc", "init", "-q", check=True)
-    run(sys.executable, "-m", "dvc", "config", "core.analytics", "false", check=True)
-    run("git", "add", "-A", check=True)
-    run("git", "commit", "-q", "-m", "project", check=True)
-    return run
-
-
-def factory(run: Runner, *args: str) -> tuple[int, str]:
-    done = run(str(Path(sys.executable).parent / "factory"), *args)
-    return done.returncode, done.stdout + done.stderr
 
 
 def repro(run: Runner) -> set[str]:
