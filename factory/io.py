@@ -196,15 +196,16 @@ def load_model(path: Path, trusted: Iterable[str] = TRUSTED_MODEL_TYPES) -> Any:
 def load_model_bytes(data: bytes, source: str, trusted: Iterable[str] = TRUSTED_MODEL_TYPES) -> Any:
     """Load a skops model from bytes (named `source` in errors), trusting only `trusted` types."""
     import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
 
     try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except Exception as exc:  # skops raises many types for a damaged archive
-        raise ModelFileError(f"{source}: not a valid skops model file ({exc})") from exc
-    refused = sorted(set(untrusted) - set(trusted))
-    if refused:
+        # One pass: skops itself refuses any type outside `trusted` before it builds anything.
+        return sio.loads(data, trusted=list(trusted))
+    except UntrustedTypesFoundException:
+        refused = sorted(set(sio.get_untrusted_types(data=data)) - set(trusted))
         raise ModelFileError(
             f"{source}: refusing to load untrusted types {', '.join(refused)}; "
             "expected only the reviewed types in factory.io.TRUSTED_MODEL_TYPES"
-        )
-    return sio.loads(data, trusted=list(untrusted))
+        ) from None
+    except Exception as exc:  # skops raises many types for a damaged archive
+        raise ModelFileError(f"{source}: not a valid skops model file ({type(exc).__name__}: {exc})") from exc

@@ -62,7 +62,7 @@ def fuzz_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_project(tmp_path_factory.mktemp("fuzz"))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from(PATHS), value=junk, action=st.sampled_from(["replace", "delete", "add"]))
 def test_mutated_configs_fail_cleanly_and_write_nothing(
     fuzz_project: Path, path: tuple[Any, ...], value: Any, action: str
