@@ -73,6 +73,20 @@ class BuildError(FactoryError):
     exit_code = 1
 
 
+class GitError(FactoryError):
+    """A Git command failed, or the working tree is not what a command needs."""
+
+
+class ReleaseRefused(FactoryError):
+    """A release cannot start: dirty tree, stale or missing build, unknown stage or version."""
+
+
+class GatesFailed(FactoryError):
+    """A release candidate failed one or more gates, or lacks a required approval."""
+
+    exit_code = 1
+
+
 class ProjectError(FactoryError):
     """The working directory is not inside a factory project, or a path escapes it."""
 

@@ -12,11 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from factory.errors import FactoryError
-
-
-class GitError(FactoryError):
-    """A Git command failed, or the working tree is not what a command needs."""
+from factory.errors import GitError
 
 
 def git(root: Path, *args: str, check: bool = True) -> str:

@@ -18,7 +18,7 @@ import yaml
 from factory import registry
 from factory.compose import check_name, use_case_names
 from factory.dvcrun import dvc, dvc_checked
-from factory.errors import ConfigError, FactoryError
+from factory.errors import ConfigError, GatesFailed, ReleaseRefused
 from factory.gitrepo import head_commit, push_tags, repo_lock, uncommitted_files, user
 from factory.io import read_yaml_mapping, sha256_file, write_json
 from factory.paths import ProjectPaths, UseCasePaths
@@ -29,16 +29,6 @@ from factory.spec import Approval, Approvals, UseCaseParams, parse_model
 from factory.stages import load_use_case_params
 
 APPROVALS_FILE = "approvals.yaml"
-
-
-class ReleaseRefused(FactoryError):
-    """The release cannot start: dirty tree, stale or missing build, unknown stage or version."""
-
-
-class GatesFailed(FactoryError):
-    """The candidate failed one or more gates, or lacks a required approval."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True)

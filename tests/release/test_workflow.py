@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from factory.errors import ConfigError
+from factory.errors import ConfigError, GatesFailed
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.release.records import GateResult, ReleaseRecord
 from factory.release.registry_state import VersionInfo
-from factory.release.workflow import GatesFailed, ReleaseOutcome, ReleasePlan, _next_version, find_approval
+from factory.release.workflow import ReleaseOutcome, ReleasePlan, _next_version, find_approval
 from tests.release.test_records import FAILING, PASSING, make_record
 
 
