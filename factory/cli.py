@@ -21,6 +21,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+new_app = typer.Typer(
+    help="Scaffold a new use case, data product or component from the templates.", no_args_is_help=True
+)
+app.add_typer(new_app, name="new")
+
 Names = Annotated[list[str] | None, typer.Argument(help="use case names (default: all)", show_default=False)]
 
 
@@ -178,6 +183,91 @@ def score(
 
     summary = run_score(_paths().root, name, input_path.resolve(), output_path.resolve(), stage, version)
     _console().print(f"scored {summary.rows} row(s) with {summary.name} {summary.version} -> {summary.output}")
+
+
+def _ask(value: str | None, question: str, default: str | None, no_input: bool) -> str:
+    """The option's value, else a prompt (or its default with --no-input)."""
+    if value is not None:
+        return value
+    if no_input:
+        if default is None:
+            from factory.errors import ConfigError
+
+            raise ConfigError.single("factory new", question, "a value (required with --no-input)")
+        return default
+    return str(typer.prompt(question, default=default))
+
+
+@new_app.command("use-case")
+def new_use_case(
+    name: Annotated[str | None, typer.Option(help="slug, e.g. late-payers")] = None,
+    task: Annotated[
+        str | None, typer.Option(help="binary_classification, multiclass_classification, regression")
+    ] = None,
+    product: Annotated[str | None, typer.Option(help="data product from conf/data/")] = None,
+    target: Annotated[str | None, typer.Option(help="the column to predict")] = None,
+    model: Annotated[str | None, typer.Option(help="model preset from conf/model/")] = None,
+    owner: Annotated[str | None, typer.Option(help="owner's e-mail")] = None,
+    risk_tier: Annotated[str | None, typer.Option(help="low, medium or high")] = None,
+    description: Annotated[str | None, typer.Option(help="one sentence: what and for whom")] = None,
+    no_input: Annotated[bool, typer.Option("--no-input", help="never prompt; use options and defaults")] = False,
+) -> None:
+    """Create use_cases/<name>/config.yaml from the template, validate and compile it."""
+    from factory.scaffold import UseCaseAnswers
+    from factory.scaffold import new_use_case as scaffold_use_case
+
+    answers = UseCaseAnswers(
+        name=_ask(name, "name", None, no_input),
+        task=_ask(task, "task", "binary_classification", no_input),
+        product=_ask(product, "product", None, no_input),
+        target=_ask(target, "target", None, no_input),
+        model=_ask(model, "model", "random_forest", no_input),
+        owner=_ask(owner, "owner", None, no_input),
+        risk_tier=_ask(risk_tier, "risk_tier", "low", no_input),
+        description=_ask(description, "description", "", no_input),
+    )
+    paths = _paths()
+    written = scaffold_use_case(paths.root, answers)
+    console = _console()
+    for path in written:
+        console.print(f"wrote {paths.rel(path)}")
+    console.print(f"next: review use_cases/{answers.name}/config.yaml, then `factory build {answers.name}`")
+
+
+@new_app.command("data-product")
+def new_data_product(
+    source: Annotated[Path, typer.Option("--from", help="a CSV or Parquet file")],
+    name: Annotated[str | None, typer.Option(help="product name (default: from the file name)")] = None,
+    owner: Annotated[str | None, typer.Option(help="owner's e-mail")] = None,
+) -> None:
+    """Add a raw file to DVC, infer its schema and declare it in conf/data/<name>.yaml."""
+    import re as regex
+
+    from factory.scaffold import new_data_product as scaffold_product
+
+    paths = _paths()
+    product = name or regex.sub(r"[^a-z0-9]+", "-", source.stem.lower()).strip("-")
+    written = scaffold_product(paths.root, source.resolve(), product, owner)
+    console = _console()
+    for path in written:
+        console.print(f"wrote {paths.rel(path)}")
+    console.print(f"next: review conf/data/{product}.yaml, then use `product: {product}` in a use case")
+
+
+@new_app.command("component")
+def new_component(
+    kind: Annotated[str, typer.Argument(help="source, transform, feature, model or metric")],
+    name: Annotated[str, typer.Argument(help="component name, e.g. winsorize")],
+) -> None:
+    """Create components/<kind>s/<name>.py and its test, both passing as generated."""
+    from factory.scaffold import new_component as scaffold_component
+
+    paths = _paths()
+    written = scaffold_component(paths.root, kind, name)
+    console = _console()
+    for path in written:
+        console.print(f"wrote {paths.rel(path)}")
+    console.print(f"next: write the component, then `pytest tests/components/test_{name}.py`")
 
 
 @app.command()

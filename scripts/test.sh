@@ -9,4 +9,5 @@ echo "== ruff";          ruff check .
 echo "== ruff format";   ruff format --check .
 echo "== mypy";          mypy
 echo "== import-linter"; lint-imports
-echo "== pytest";        pytest --cov=factory --cov=components --cov-report=term:skip-covered "$@"
+# Two workers (the machine has two cores); a test file stays on one worker, so module fixtures build once.
+echo "== pytest";        pytest -n 2 --dist loadfile --cov=factory --cov=components --cov-report=term:skip-covered "$@"

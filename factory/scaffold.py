@@ -1,0 +1,264 @@
+"""Scaffolding: a new use case, data product or component from the cookiecutter templates.
+
+Each command checks its inputs first, renders into a temporary folder, validates the result
+with the same code that `factory check` runs, and only then moves it into place: a refused
+or invalid request writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from factory import registry
+from factory.compile import plan_compile, write_files
+from factory.compose import load_products, load_use_case, use_case_names
+from factory.dvcrun import dvc_checked
+from factory.errors import ConfigError, FactoryError
+from factory.io import atomic_write_text
+from factory.paths import ProjectPaths
+from factory.spec import EMAIL_PATTERN, SLUG_PATTERN
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PRIMARY_METRIC = {"binary_classification": "roc_auc", "multiclass_classification": "accuracy", "regression": "r2"}
+EXTRA_METRICS = {
+    "binary_classification": ["accuracy", "f1"],
+    "multiclass_classification": ["f1", "log_loss"],
+    "regression": ["rmse", "mae"],
+}
+MAX_ALLOWED_VALUES = 20  # a text column with at most this many distinct values gets an `allowed` list
+COMPONENT_NAME = r"^[a-z][a-z0-9_]{1,62}$"
+
+
+@dataclass(frozen=True)
+class UseCaseAnswers:
+    """What `factory new use-case` asks."""
+
+    name: str
+    task: str
+    product: str
+    target: str
+    model: str
+    owner: str
+    risk_tier: str = "low"
+    description: str = ""
+
+
+# ---------------------------------------------------------------- use cases
+
+
+def new_use_case(root: Path, answers: UseCaseAnswers) -> list[Path]:
+    """Render, validate and compile a new use case; return the files written."""
+    paths = ProjectPaths(root)
+    context = use_case_context(paths, answers)
+    target = paths.use_case(answers.name).folder
+    with _rendered("use-case", context, paths.use_cases) as rendered:
+        shutil.move(str(rendered / answers.name), target)
+    try:
+        load_use_case(paths, answers.name, load_products(paths))
+        written = write_files(plan_compile(paths, [answers.name]))
+    except FactoryError:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return [paths.use_case(answers.name).config, *written]
+
+
+def use_case_context(paths: ProjectPaths, answers: UseCaseAnswers) -> dict[str, str]:
+    """Check the answers against the project and work out the features from the product's schema."""
+    shown = "factory new use-case"
+
+    def refuse(key: str, expected: str, got: str) -> ConfigError:
+        return ConfigError.single(shown, key, expected, repr(got))
+
+    if not re.fullmatch(SLUG_PATTERN, answers.name):
+        raise refuse("name", "a slug of lower-case letters, digits and hyphens, starting with a letter", answers.name)
+    if answers.name in use_case_names(paths) or paths.use_case(answers.name).folder.exists():
+        raise refuse("name", "a name no use case has yet", answers.name)
+    if answers.task not in PRIMARY_METRIC:
+        raise refuse("task", f"one of {', '.join(PRIMARY_METRIC)}", answers.task)
+    if answers.risk_tier not in ("low", "medium", "high"):
+        raise refuse("risk_tier", "low, medium or high", answers.risk_tier)
+    if not re.fullmatch(EMAIL_PATTERN, answers.owner):
+        raise refuse("owner", "an e-mail address", answers.owner)
+    products = load_products(paths)
+    if answers.product not in products:
+        raise refuse("product", f"a data product in conf/data/ ({', '.join(sorted(products))})", answers.product)
+    columns = products[answers.product].table_schema.columns
+    if answers.target not in columns:
+        raise refuse("target", f"a column of {answers.product} ({', '.join(columns)})", answers.target)
+    presets = sorted(file.stem for file in (paths.conf / "model").glob("*.yaml"))
+    if answers.model not in presets:
+        raise refuse("model", f"a preset in conf/model/ ({', '.join(presets)})", answers.model)
+    preset = yaml.safe_load((paths.conf / "model" / f"{answers.model}.yaml").read_text(encoding="utf-8")) or {}
+    if answers.task not in registry.get("model", str(preset.get("component"))).tasks:
+        raise refuse("model", f"a preset whose model suits {answers.task}", answers.model)
+
+    numeric, categorical = [], []
+    for column, declared in columns.items():
+        if column == answers.target or declared.unique:
+            continue  # identifiers predict nothing that generalises
+        if declared.dtype in ("int64", "float64", "bool"):
+            numeric.append(column)
+        elif declared.dtype == "string":
+            categorical.append(column)
+    classifier = answers.task != "regression"
+    return {
+        "name": answers.name,
+        "description": answers.description or f"Predict {answers.target} from {answers.product}.",
+        "owner": answers.owner,
+        "risk_tier": answers.risk_tier,
+        "task": answers.task,
+        "product": answers.product,
+        "target": answers.target,
+        "model": answers.model,
+        "numeric": json.dumps(numeric),
+        "categorical": json.dumps(categorical),
+        "primary_metric": PRIMARY_METRIC[answers.task],
+        "metrics": json.dumps(EXTRA_METRICS[answers.task]),
+        "stratify": "true" if classifier else "false",
+    }
+
+
+@contextmanager
+def _rendered(template: str, context: dict[str, str], near: Path) -> Iterator[Path]:
+    """Render a cookiecutter template into a temporary folder next to where it will go."""
+    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.main import cookiecutter
+
+    near.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=near, prefix=".new-") as folder:
+        try:
+            cookiecutter(
+                str(TEMPLATES / template), no_input=True, extra_context=context, output_dir=folder, accept_hooks=True
+            )
+        except CookiecutterException as exc:
+            raise FactoryError(f"template {template}: {exc}") from exc
+        yield Path(folder)
+
+
+# ---------------------------------------------------------------- data products
+
+
+def new_data_product(root: Path, source: Path, name: str, owner: str | None = None) -> list[Path]:
+    """Add a CSV or Parquet file to DVC, infer its schema, and declare it in conf/data/<name>.yaml."""
+    import pandas as pd
+
+    paths = ProjectPaths(root)
+    shown = "factory new data-product"
+    if not re.fullmatch(SLUG_PATTERN, name):
+        raise ConfigError.single(shown, "name", "a slug of lower-case letters, digits and hyphens", repr(name))
+    if paths.product_config(name).exists():
+        raise ConfigError.single(shown, "name", "a name no data product has yet", repr(name))
+    if source.suffix not in (".csv", ".parquet") or not source.is_file():
+        raise ConfigError.single(shown, "from", "an existing .csv or .parquet file", str(source))
+    try:
+        frame = pd.read_csv(source) if source.suffix == ".csv" else pd.read_parquet(source)
+    except Exception as exc:
+        raise ConfigError.single(shown, "from", "a readable table", f"{type(exc).__name__}: {exc}") from exc
+    if frame.empty or not len(frame.columns):
+        raise ConfigError.single(shown, "from", "a table with rows and columns", "an empty table")
+
+    raw = root / "data" / "raw" / f"{name}{source.suffix}"
+    if raw.exists() and raw.resolve() != source.resolve():
+        raise ConfigError.single(shown, "name", "a name whose raw file data/raw/ does not hold yet", repr(name))
+    declaration = {
+        "description": f"{name}, from {source.name} ({len(frame)} rows when declared).",
+        **({"owner": owner} if owner else {}),
+        "source": {
+            "component": "csv_file" if source.suffix == ".csv" else "parquet_file",
+            "params": {"path": paths.rel(raw)},
+        },
+        "schema": {"columns": infer_columns(frame)},
+    }
+    text = (
+        f"# {name}: declared by `factory new data-product --from {source.name}`; review the schema.\n"
+        + yaml.safe_dump(declaration, sort_keys=False, allow_unicode=True, width=120)
+    )
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    if raw.resolve() != source.resolve():
+        shutil.copy2(source, raw)
+    atomic_write_text(paths.product_config(name), text)
+    try:
+        load_products(paths)
+        dvc_checked(root, "add", "--quiet", paths.rel(raw))
+        written = write_files(plan_compile(paths, []))
+    except FactoryError:
+        paths.product_config(name).unlink(missing_ok=True)
+        raise
+    return [paths.product_config(name), raw.with_name(raw.name + ".dvc"), *written]
+
+
+def infer_columns(frame: Any) -> dict[str, dict[str, Any]]:
+    """A first schema from a sample, with pandera's inference plus allowed values for small text columns."""
+    import pandera.pandas as pa
+
+    inferred = pa.infer_schema(frame)
+    columns: dict[str, dict[str, Any]] = {}
+    for name, column in inferred.columns.items():
+        series = frame[name]
+        dtype = _declared_dtype(str(column.dtype))
+        entry: dict[str, Any] = {"dtype": dtype}
+        if column.nullable:
+            entry["nullable"] = True
+        if dtype in ("int64", "float64"):
+            entry["min"], entry["max"] = _plain(series.min()), _plain(series.max())
+        if dtype in ("int64", "string") and series.is_unique and not series.isna().any():
+            entry["unique"] = True
+        if dtype == "string" and not entry.get("unique") and series.nunique() <= MAX_ALLOWED_VALUES:
+            entry["allowed"] = sorted(str(value) for value in series.dropna().unique())
+        columns[str(name)] = entry
+    return columns
+
+
+def _declared_dtype(pandera_dtype: str) -> str:
+    if pandera_dtype.startswith("int"):
+        return "int64"
+    if pandera_dtype.startswith("float"):
+        return "float64"
+    if pandera_dtype.startswith("bool"):
+        return "bool"
+    if pandera_dtype.startswith("datetime"):
+        return "datetime64[ns]"
+    return "string"
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+# ---------------------------------------------------------------- components
+
+
+def new_component(root: Path, kind: str, name: str) -> list[Path]:
+    """A new component module in components/<kind>/ and a test for it, both passing as generated."""
+    shown = "factory new component"
+    if kind not in registry.KINDS:
+        raise ConfigError.single(shown, "kind", f"one of {', '.join(registry.KINDS)}", repr(kind))
+    if not re.fullmatch(COMPONENT_NAME, name):
+        raise ConfigError.single(
+            shown, "name", "a Python-style name: lower-case letters, digits and underscores", repr(name)
+        )
+    if name in registry.names(kind):
+        raise ConfigError.single(shown, "name", f"a name no {kind} component has yet", repr(name))
+    module = root / "components" / f"{kind}s" / f"{name}.py"
+    test = root / "tests" / "components" / f"test_{name}.py"
+    for path in (module, test):
+        if path.exists():
+            raise ConfigError.single(shown, "name", "a name with no module or test file yet", str(path))
+    context = {"kind": kind, "name": name, "title": name.replace("_", " ")}
+    with _rendered("component", context, root / "components") as rendered:
+        produced = rendered / name
+        module.parent.mkdir(parents=True, exist_ok=True)
+        test.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(produced / "component.py", module)
+        shutil.copy2(produced / "test_component.py", test)
+    return [module, test]
