@@ -14,7 +14,13 @@ fi
 stamp=.venv/.setup-stamp
 wanted=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+  echo "Installing the project and its pinned dependencies into .venv (log: .venv/install.log)..."
+  if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip &&
+         .venv/bin/python -m pip install --disable-pip-version-check -c constraints.txt -e ".[dev]"; } \
+       > .venv/install.log 2>&1; then
+    tail -30 .venv/install.log >&2
+    echo "error: installing the project failed; the full log is .venv/install.log" >&2
+    exit 1
+  fi
   echo "$wanted" > "$stamp"
 fi
