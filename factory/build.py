@@ -19,7 +19,9 @@ from factory.dvcrun import dvc
 from factory.errors import BuildError
 from factory.paths import ProjectPaths
 from factory.spec import UseCaseSpec
+from factory.stages import USE_CASE_STAGES
 
+PRODUCTS_LABEL = "data products"
 RAN_STAGE = re.compile(r"Running stage '([^']+)'")
 OUTPUT_TAIL_LINES = 40
 
@@ -83,9 +85,12 @@ def plan_build(paths: ProjectPaths, names: list[str] | None = None) -> BuildPlan
         products = sorted(project.products)
     targets = []
     if products:
-        targets.append(BuildTarget("data products", tuple(f"dvc.yaml:{name}" for name in products)))
+        targets.append(BuildTarget(PRODUCTS_LABEL, tuple(f"dvc.yaml:{name}" for name in products)))
     for name in project.use_cases:
-        targets.append(BuildTarget(name, (paths.rel(paths.use_case(name).dvc_yaml),)))
+        # Its own stages in order, without walking up to the products (built just before): two
+        # pipelines running at once must not both try to lock the shared products' outputs.
+        pipeline = paths.rel(paths.use_case(name).dvc_yaml)
+        targets.append(BuildTarget(name, tuple(f"{pipeline}:{stage}" for stage in USE_CASE_STAGES)))
     return BuildPlan(paths, tuple(targets), project.use_cases)
 
 
@@ -93,23 +98,38 @@ def run_build(
     plan: BuildPlan,
     on_start: Callable[[BuildTarget], None] | None = None,
     on_done: Callable[[TargetResult], None] | None = None,
+    jobs: int = 1,
 ) -> BuildReport:
-    """Run every target of the plan with `dvc repro`, continuing past failures."""
-    results = []
-    for target in plan.targets:
+    """Run every target of the plan with `dvc repro`, continuing past failures.
+
+    The shared data products are built first, alone; then up to `jobs` use case pipelines run
+    as parallel `dvc repro` processes (DVC releases its repository lock while a stage's command
+    runs, and `--wait-for-lock` makes the processes queue for it instead of failing).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(target: BuildTarget) -> TargetResult:
         if on_start:
             on_start(target)
-        result = reproduce(plan.paths, target)
-        results.append(result)
+        result = reproduce(plan.paths, target, wait_for_lock=jobs > 1)
         if on_done:
             on_done(result)
+        return result
+
+    products = [t for t in plan.targets if t.label == PRODUCTS_LABEL]
+    use_cases = [t for t in plan.targets if t.label != PRODUCTS_LABEL]
+    results = [run(target) for target in products]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results += list(pool.map(run, use_cases))
     return BuildReport(results, plan.use_cases, {name: read_metrics(plan.paths, name) for name in plan.use_cases})
 
 
-def reproduce(paths: ProjectPaths, target: BuildTarget) -> TargetResult:
+def reproduce(paths: ProjectPaths, target: BuildTarget, wait_for_lock: bool = False) -> TargetResult:
     """Run `dvc repro` for one target with this interpreter's environment."""
     started = time.perf_counter()
-    done = dvc(paths.root, "repro", *target.dvc_targets)
+    lock_flag = ["--wait-for-lock"] if wait_for_lock else []
+    single = ["--single-item"] if target.label != PRODUCTS_LABEL else []
+    done = dvc(paths.root, *lock_flag, "repro", *single, *target.dvc_targets)
     output = done.stdout + done.stderr
     return TargetResult(
         target=target,

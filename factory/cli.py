@@ -74,7 +74,10 @@ def compile_command(
 
 
 @app.command()
-def build(names: Names = None) -> None:
+def build(
+    names: Names = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="use case pipelines to build at once")] = 1,
+) -> None:
     """Check the compiled files, then `dvc repro` the data products and each use case's pipeline."""
     from factory.build import plan_build, run_build
     from factory.render import build_progress, metrics_table
@@ -82,7 +85,7 @@ def build(names: Names = None) -> None:
     plan = plan_build(_paths(), names)
     console = _console()
     with build_progress(console, plan) as (on_start, on_done):
-        report = run_build(plan, on_start, on_done)
+        report = run_build(plan, on_start, on_done, jobs=jobs)
     console.print(metrics_table(report))
     report.raise_for_failures()
 

@@ -112,9 +112,10 @@ def test_rebuilds_are_incremental_and_precise(built: tuple[Path, Runner, str]) -
 
 
 def test_two_clean_builds_are_byte_identical(built: tuple[Path, Runner, str], tmp_path: Path) -> None:
+    """The second build runs two pipelines at once (`-j 2`): same bytes as the first, sequential one."""
     assert any(name.endswith("model.skops") for name in FIRST_BUILD)
     run = init_repo(tmp_path / "again")
-    code, output = factory(run, "build")
+    code, output = factory(run, "build", "-j", "2")
     assert code == 0, output
     assert digests(tmp_path / "again") == FIRST_BUILD
 
