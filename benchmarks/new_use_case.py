@@ -9,8 +9,6 @@ that a person would have written (the config, without comments and blank lines).
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,42 +16,15 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-ITEMS = (
-    "factory",
-    "components",
-    "conf",
-    "use_cases",
-    "dvc.yaml",
-    "params.yaml",
-    "pyproject.toml",
-    ".gitignore",
-    ".gto",
-    ".dvcignore",
-)
+sys.path.insert(0, str(REPO))  # the test suite's helpers copy and run a project the same way
+
+from tests.conftest import BIN, copy_project, project_env  # noqa: E402
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="factory-new-") as folder:
-        root = Path(folder)
-        for item in ITEMS:
-            source = REPO / item
-            if source.is_dir():
-                shutil.copytree(
-                    source, root / item, ignore=shutil.ignore_patterns("__pycache__", "artifacts", "dvc.lock")
-                )
-            else:
-                shutil.copy2(source, root / item)
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(root),
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "DVC_NO_ANALYTICS": "1",
-            "GIT_AUTHOR_NAME": "bench",
-            "GIT_AUTHOR_EMAIL": "bench@example.com",
-            "GIT_COMMITTER_NAME": "bench",
-            "GIT_COMMITTER_EMAIL": "bench@example.com",
-        }
+        root = copy_project(Path(folder))
+        env = project_env(root)
 
         def run(*args: str) -> float:
             started = time.perf_counter()

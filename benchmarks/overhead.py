@@ -15,7 +15,6 @@ Also times `factory --help` (the CLI must import lazily). Prints figures and rat
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -25,24 +24,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO))  # the test suite's helpers copy and run a project the same way
+
+from tests.conftest import BIN  # noqa: E402
+from tests.conftest import project_env as environment  # noqa: E402
+
 ITEMS = ("factory", "components", "conf", "pyproject.toml", ".gitignore")
-
-
-def environment(root: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "PYTHONPATH": str(root),
-            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-            "DVC_NO_ANALYTICS": "1",
-            "GIT_AUTHOR_NAME": "bench",
-            "GIT_AUTHOR_EMAIL": "bench@example.com",
-            "GIT_COMMITTER_NAME": "bench",
-            "GIT_COMMITTER_EMAIL": "bench@example.com",
-        }
-    )
-    return env
 
 
 def make_repo(root: Path, rows: int) -> None:

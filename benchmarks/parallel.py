@@ -8,7 +8,6 @@ beside the three examples; the shared data products are built first in both runs
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,23 +16,15 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-ITEMS = ("factory", "components", "conf", "use_cases", "dvc.yaml", "params.yaml", "pyproject.toml", ".gitignore")
+sys.path.insert(0, str(REPO))  # the test suite's helpers copy and run a project the same way
+
+from tests.conftest import BIN, copy_project, project_env  # noqa: E402
 
 
 def timed_build(jobs: int) -> float:
     with tempfile.TemporaryDirectory(prefix="factory-parallel-") as folder:
-        root = Path(folder)
-        for item in ITEMS:
-            source = REPO / item
-            if source.is_dir():
-                shutil.copytree(
-                    source, root / item, ignore=shutil.ignore_patterns("__pycache__", "artifacts", "dvc.lock")
-                )
-            else:
-                shutil.copy2(source, root / item)
-        env = {**os.environ, "PYTHONPATH": str(root), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-        env["DVC_NO_ANALYTICS"] = "1"
+        root = copy_project(Path(folder))
+        env = project_env(root)
         factory = str(BIN / "factory")
         for command in (
             ["git", "init", "-q"],
