@@ -27,6 +27,9 @@ new_app = typer.Typer(
 )
 app.add_typer(new_app, name="new")
 
+ci_app = typer.Typer(help="Steps of the CI/CD workflows.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(ci_app, name="ci")
+
 Names = Annotated[list[str] | None, typer.Argument(help="use case names (default: all)", show_default=False)]
 
 
@@ -272,6 +275,18 @@ def new_component(
     for path in written:
         console.print(f"wrote {paths.rel(path)}")
     console.print(f"next: write the component, then `pytest tests/components/test_{name}.py`")
+
+
+@ci_app.command("plan")
+def ci_plan(
+    base: Annotated[str, typer.Option(help="the revision to compare HEAD with, e.g. origin/main")],
+    output: Annotated[str, typer.Option("--format", help="list, json or matrix (GitHub Actions)")] = "list",
+) -> None:
+    """The use cases affected by the changes from BASE to HEAD."""
+    from factory.ci import plan_ci
+    from factory.render import ci_plan_text
+
+    sys.stdout.write(ci_plan_text(plan_ci(_paths().root, base), output))
 
 
 @app.command()

@@ -57,6 +57,25 @@ def compose_file(paths: ProjectPaths, file: Path) -> dict[str, Any]:
     return {str(key): item for key, item in value.items()}
 
 
+def composed_presets(paths: ProjectPaths, file: Path) -> list[Path]:
+    """The files of conf/ that Hydra composed into `file` through its defaults list."""
+    from hydra import compose, initialize_config_dir
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with initialize_config_dir(config_dir=str(file.parent), version_base="1.3"):
+            config = compose(
+                config_name=file.stem, overrides=[f"hydra.searchpath=[file://{paths.conf}]"], return_hydra_config=True
+            )
+    found = []
+    for choice, option in config.hydra.runtime.choices.items():
+        group = str(choice).split("@", 1)[0]
+        if group.startswith("hydra") or option is None:
+            continue
+        found.append(paths.conf / group / f"{option}.yaml")
+    return sorted(found)
+
+
 def _composition_error(shown: str, exc: Exception) -> ConfigError:
     message = " ".join(str(exc).split())
     key = ""

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from factory import registry
 from factory.build import BuildPlan, BuildReport, BuildTarget, TargetResult
+from factory.ci import PlannedUseCase
 from factory.errors import FactoryError
 from factory.release.registry_state import VersionInfo
 from factory.release.workflow import ReleaseOutcome, gate_rows
@@ -147,3 +148,14 @@ def releases_table(found: dict[str, list[VersionInfo]]) -> Table:
                 info.commit[:10],
             )
     return table
+
+
+def ci_plan_text(planned: list[PlannedUseCase], output: str) -> str:
+    """A CI plan as a list of names, JSON with the reasons, or a GitHub Actions matrix."""
+    if output == "list":
+        return "".join(f"{item.name}\n" for item in planned)
+    if output == "json":
+        return json.dumps([{"use_case": p.name, "because": p.because} for p in planned], indent=2) + "\n"
+    if output == "matrix":
+        return json.dumps({"include": [{"use_case": p.name} for p in planned]}) + "\n"
+    raise FactoryError(f"unknown format {output!r}; expected one of: list, json, matrix")
