@@ -289,6 +289,15 @@ def ci_plan(
     sys.stdout.write(ci_plan_text(plan_ci(_paths().root, base), output))
 
 
+@ci_app.command("verify")
+def ci_verify(names: Names = None) -> None:
+    """Rebuild from a clean clone of HEAD; fail naming each output not byte-identical to dvc.lock."""
+    from factory.ci import check_reproducible
+
+    check_reproducible(_paths().root, names)
+    _console().print("[green]ok[/]: every output rebuilt byte-identical to dvc.lock")
+
+
 @app.command()
 def stage(
     stage_name: Annotated[str, typer.Argument(metavar="STAGE", help="data-product, prepare, train, evaluate, report")],

@@ -1,0 +1,43 @@
+"""`factory ci verify`: a clean rebuild of HEAD must reproduce every output that dvc.lock records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import init_repo, run_factory
+
+pytestmark = pytest.mark.e2e
+
+
+def test_verify_passes_for_seeded_models_and_names_an_unseeded_one(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    run = init_repo(root)
+
+    def build_and_commit(message: str) -> None:
+        code, output = run_factory(run, "build", "churn")
+        assert code == 0, output
+        run("git", "add", "-A", check=True)
+        run("git", "commit", "-q", "-m", message, check=True)
+
+    build_and_commit("build churn")
+    code, output = run_factory(run, "ci", "verify", "churn")
+    assert code == 0, output
+    assert "byte-identical" in output
+
+    # Plant non-determinism: the forest ignores its seed.
+    component = root / "components/models/random_forest_classifier.py"
+    text = component.read_text()
+    assert "RandomForestClassifier(**params.model_dump())" in text
+    component.write_text(
+        text.replace(
+            "RandomForestClassifier(**params.model_dump())",
+            'RandomForestClassifier(**{**params.model_dump(), "random_state": None})',
+        )
+    )
+    build_and_commit("unseeded forest")
+    code, output = run_factory(run, "ci", "verify", "churn")
+    assert code == 1, output
+    assert "use_cases/churn/artifacts/model.skops" in output
+    assert "not reproducible from HEAD" in output and "Traceback" not in output
