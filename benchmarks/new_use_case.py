@@ -20,6 +20,25 @@ sys.path.insert(0, str(REPO))  # the test suite's helpers copy and run a project
 
 from tests.conftest import BIN, copy_project, project_env  # noqa: E402
 
+# The use case both scaffolding benchmarks create: which plan suits a customer.
+NEW_UPSELL = (
+    "new",
+    "use-case",
+    "--name",
+    "upsell",
+    "--task",
+    "multiclass_classification",
+    "--product",
+    "customers",
+    "--target",
+    "plan",
+    "--model",
+    "logistic_regression",
+    "--owner",
+    "sales@example.com",
+    "--no-input",
+)
+
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="factory-new-") as folder:
@@ -33,24 +52,7 @@ def main() -> None:
 
         for command in (["git", "init", "-q"], [sys.executable, "-m", "dvc", "init", "-q"]):
             run(*command)
-        scaffold = run(
-            str(BIN / "factory"),
-            "new",
-            "use-case",
-            "--name",
-            "upsell",
-            "--task",
-            "multiclass_classification",
-            "--product",
-            "customers",
-            "--target",
-            "plan",
-            "--model",
-            "logistic_regression",
-            "--owner",
-            "sales@example.com",
-            "--no-input",
-        )
+        scaffold = run(str(BIN / "factory"), *NEW_UPSELL)
         build = run(str(BIN / "factory"), "build", "upsell")
         config = (root / "use_cases/upsell/config.yaml").read_text().splitlines()
         yaml_lines = [line for line in config if line.strip() and not line.lstrip().startswith("#")]

@@ -18,6 +18,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the test suite's helpers copy and run a project the same way
 
+from new_use_case import NEW_UPSELL  # noqa: E402
+
 from tests.conftest import BIN, copy_project, project_env  # noqa: E402
 
 
@@ -29,24 +31,7 @@ def timed_build(jobs: int) -> float:
         for command in (
             ["git", "init", "-q"],
             [sys.executable, "-m", "dvc", "init", "-q"],
-            [
-                factory,
-                "new",
-                "use-case",
-                "--name",
-                "upsell",
-                "--task",
-                "multiclass_classification",
-                "--product",
-                "customers",
-                "--target",
-                "plan",
-                "--model",
-                "logistic_regression",
-                "--owner",
-                "s@example.com",
-                "--no-input",
-            ],
+            [factory, *NEW_UPSELL],
             [factory, "build", "--jobs", "1", "wine-cultivar"],  # builds every shared product first
         ):
             subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)

@@ -192,6 +192,14 @@ def score(
     _console().print(f"scored {summary.rows} row(s) with {summary.name} {summary.version} -> {summary.output}")
 
 
+def _report_written(paths: Any, written: list[Path], next_step: str) -> None:
+    """List the files a scaffolding command wrote, then what to do next."""
+    console = _console()
+    for path in written:
+        console.print(f"wrote {paths.rel(path)}", markup=False)
+    console.print(f"next: {next_step}", markup=False)
+
+
 def _ask(value: str | None, question: str, default: str | None, no_input: bool) -> str:
     """The option's value, else a prompt (or its default with --no-input)."""
     if value is not None:
@@ -235,10 +243,7 @@ def new_use_case(
     )
     paths = _paths()
     written = scaffold_use_case(paths.root, answers)
-    console = _console()
-    for path in written:
-        console.print(f"wrote {paths.rel(path)}")
-    console.print(f"next: review use_cases/{answers.name}/config.yaml, then `factory build {answers.name}`")
+    _report_written(paths, written, f"review use_cases/{answers.name}/config.yaml, then `factory build {answers.name}`")
 
 
 @new_app.command("data-product")
@@ -255,10 +260,7 @@ def new_data_product(
     paths = _paths()
     product = name or regex.sub(r"[^a-z0-9]+", "-", source.stem.lower()).strip("-")
     written = scaffold_product(paths.root, source.resolve(), product, owner)
-    console = _console()
-    for path in written:
-        console.print(f"wrote {paths.rel(path)}")
-    console.print(f"next: review conf/data/{product}.yaml, then use `product: {product}` in a use case")
+    _report_written(paths, written, f"review conf/data/{product}.yaml, then use `product: {product}` in a use case")
 
 
 @new_app.command("component")
@@ -271,10 +273,7 @@ def new_component(
 
     paths = _paths()
     written = scaffold_component(paths.root, kind, name)
-    console = _console()
-    for path in written:
-        console.print(f"wrote {paths.rel(path)}")
-    console.print(f"next: write the component, then `pytest tests/components/test_{name}.py`")
+    _report_written(paths, written, f"write the component, then `pytest tests/components/test_{name}.py`")
 
 
 @ci_app.command("plan")
