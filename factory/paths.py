@@ -139,6 +139,16 @@ class UseCasePaths:
         """Where the model came from: commit, data hashes, params, packages."""
         return self.artifacts / "lineage.json"
 
+    @property
+    def monitoring(self) -> Path:
+        """Monitoring results: the log (in Git) and the reports of each check."""
+        return self.folder / "monitoring"
+
+    @property
+    def monitoring_log(self) -> Path:
+        """One JSON line per monitoring check: when, which version, the verdict."""
+        return self.monitoring / "log.jsonl"
+
     def rel(self, path: Path) -> str:
         """`path` relative to the use case folder (DVC's view from its dvc.yaml), POSIX style."""
         return Path(os.path.relpath(path, self.folder)).as_posix()

@@ -112,3 +112,26 @@ def run_factory(run: Runner, *args: str) -> tuple[int, str]:
     """Run `factory <args>` with `run`; return the exit code and all output."""
     done = run(str(BIN / "factory"), *args)
     return done.returncode, done.stdout + done.stderr
+
+
+def clone_built_examples(tmp_path_factory: pytest.TempPathFactory, target: Path) -> Runner:
+    """A copy of a Git + DVC repository of the project with every example built and committed.
+
+    The examples are built once per test run (shared by the xdist workers through a lock) and
+    each caller gets its own copy, so a test may change anything in it.
+    """
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent
+    template = shared / "built-examples"
+    with FileLock(str(shared / "built-examples.lock")):
+        if not (template / ".built").is_file():
+            shutil.rmtree(template, ignore_errors=True)
+            run = init_repo(template)
+            code, output = run_factory(run, "build")
+            assert code == 0, output
+            run("git", "add", "-A", check=True)
+            run("git", "commit", "-q", "-m", "build the examples", check=True)
+            (template / ".built").write_text("")
+    shutil.copytree(template, target, symlinks=True, ignore=shutil.ignore_patterns(".built"))
+    return make_runner(target)
