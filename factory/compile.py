@@ -59,8 +59,8 @@ STAGE_PARAMS: dict[str, list[str]] = {
 # The stage code each stage depends on: its own module and the helper modules it uses.
 STAGE_MODULES: dict[str, list[str]] = {
     "prepare": ["prepare.py"],
-    "train": ["train.py"],
-    "evaluate": ["evaluate.py", "plots.py"],
+    "train": ["train.py", "search.py", "runtime.py", "predictions.py"],
+    "evaluate": ["evaluate.py", "predictions.py", "plots.py"],
     "report": ["report.py"],
 }
 
@@ -176,6 +176,9 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
     metric_files = _component_files(paths, metric_refs, kind="metric")
     plots = use_case.rel(use_case.plots)
     is_classifier = spec.task != "regression"
+    # search.json is small and reviewed in the card, so Git keeps it (like the metrics)
+    searched = [{use_case.rel(use_case.search): {"cache": False}}] if spec.model.search else []
+    search_metric = [ComponentRef.model_construct(component=spec.model.search.metric)] if spec.model.search else []
 
     stages = {
         "prepare": {
@@ -187,10 +190,15 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
         "train": {
             "cmd": f"factory stage train {spec.name}",
             "deps": sorted(
-                [use_case.rel(use_case.train_data), *stage_code("train"), *rel(_component_files(paths, feature_refs))]
+                [
+                    use_case.rel(use_case.train_data),
+                    *stage_code("train"),
+                    *rel(_component_files(paths, feature_refs)),
+                    *rel(_component_files(paths, search_metric, kind="metric")),
+                ]
             ),
             "params": STAGE_PARAMS["train"],
-            "outs": [use_case.rel(use_case.model)],
+            "outs": [use_case.rel(use_case.model), *searched],
         },
         "evaluate": {
             "cmd": f"factory stage evaluate {spec.name}",
@@ -216,6 +224,7 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                     use_case.rel(use_case.metrics),
                     use_case.rel(use_case.slice_metrics),
                     use_case.rel(use_case.model),
+                    *([use_case.rel(use_case.search)] if spec.model.search else []),
                     *stage_code("report"),
                 ]
             ),

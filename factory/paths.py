@@ -115,6 +115,11 @@ class UseCasePaths:
         return self.artifacts / "model.skops"
 
     @property
+    def search(self) -> Path:
+        """Hyperparameter search results: every candidate's score and the winner."""
+        return self.artifacts / "search.json"
+
+    @property
     def metrics(self) -> Path:
         """Evaluation metrics on the test set."""
         return self.artifacts / "metrics.json"

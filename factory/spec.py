@@ -62,10 +62,53 @@ class FeatureRef(ComponentRef):
     kind: ClassVar[registry.Kind] = "feature"
 
 
+class SearchRange(StrictModel):
+    """A continuous or integer range that random search samples from."""
+
+    distribution: Literal["uniform", "loguniform", "randint"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SearchRange:
+        if not self.low < self.high:
+            raise ValueError(f"low < high (got low={self.low}, high={self.high})")
+        if self.distribution == "loguniform" and self.low <= 0:
+            raise ValueError(f"low > 0 for a loguniform range (got {self.low})")
+        return self
+
+
+MAX_SEARCH_CANDIDATES = 500
+
+
+class Search(StrictModel):
+    """Hyperparameter search over the model component's params, scored by cross-validation."""
+
+    method: Literal["grid", "random"] = "grid"
+    space: dict[str, list[Any] | SearchRange] = Field(
+        min_length=1, description="model param -> candidate values (a list), or a range (random search only)"
+    )
+    cv: int = Field(5, ge=2, le=20, description="cross-validation folds")
+    n_iter: int = Field(10, ge=1, le=MAX_SEARCH_CANDIDATES, description="candidates sampled (random search only)")
+    seed: int = Field(0, ge=0, description="seed of the folds and of random sampling")
+    metric: str | None = Field(None, description="metric to maximise or minimise; the primary metric when omitted")
+
+
 class ModelRef(ComponentRef):
-    """A model component."""
+    """A model component, optionally with a hyperparameter search over its params."""
 
     kind: ClassVar[registry.Kind] = "model"
+    search: Search | None = None
+
+
+class Runtime(StrictModel):
+    """Where heavy stages (training, search) run. Results never depend on it."""
+
+    engine: Literal["local", "dask"] = "local"
+    address: str | None = Field(
+        default=None, description="Dask scheduler address, e.g. 'tcp://10.0.0.5:8786'; FACTORY_DASK_ADDRESS when omitted"
+    )
+    n_jobs: int = Field(default=1, ge=-1, description="parallel search fits (-1: all cores or all Dask workers)")
 
 
 # ---------------------------------------------------------------- data products
@@ -266,6 +309,7 @@ class UseCaseSpec(StrictModel):
     model: ModelRef
     evaluation: Evaluation
     release: Release = Field(default_factory=Release)
+    runtime: Runtime = Field(default_factory=Runtime)
 
 
 class UseCaseParams(UseCaseSpec):
@@ -458,7 +502,50 @@ def check_use_case(spec: UseCaseSpec, products: Mapping[str, DataProductSpec]) -
                     f"{spec.split.column!r} of dtype {dtype}",
                 )
             )
+    if isinstance(model, ModelRef) and model.search is not None and model is not spec.model:
+        model = model.model_copy(update={"search": _check_search(model, spec, problems)})
     return spec.model_copy(update={"model": model, "features": features}), problems
+
+
+def _check_search(model: ModelRef, spec: UseCaseSpec, problems: list[Problem]) -> Search:
+    """Check a search against the model's params; return it with its metric filled in."""
+    assert model.search is not None
+    search = model.search
+    component = registry.get("model", model.component)
+    known = sorted(component.params_model.model_fields)
+    candidates = 1
+    for name, values in search.space.items():
+        key = f"model.search.space.{name}"
+        if name not in known:
+            guess = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            problems.append(Problem(key, f"a param of {model.component}{hint}; known: {', '.join(known)}", repr(name)))
+            continue
+        if isinstance(values, SearchRange):
+            if search.method == "grid":
+                problems.append(Problem(key, "a list of values (ranges need method: random)", values.distribution))
+                continue
+            cast = int if values.distribution == "randint" else float
+            ends = {"low": cast(values.low), "high": cast(values.high)}
+        else:
+            if not values:
+                problems.append(Problem(key, "at least one value", "[]"))
+            candidates *= max(len(values), 1)
+            ends = dict(enumerate(values))  # type: ignore[arg-type]
+        for index, value in ends.items():
+            try:
+                component.parse_params({**model.params, name: value})
+            except ValidationError as exc:
+                for problem in pydantic_problems(exc, component.params_model):
+                    problems.append(Problem(f"{key}.{index}", problem.expected, problem.got))
+    if search.method == "grid" and candidates > MAX_SEARCH_CANDIDATES:
+        problems.append(
+            Problem("model.search.space", f"at most {MAX_SEARCH_CANDIDATES} grid candidates", str(candidates))
+        )
+    metric = search.metric or spec.evaluation.primary_metric
+    if search.metric is not None:
+        _check_metric(metric, "model.search.metric", spec.task, problems)
+    return search.model_copy(update={"metric": metric})
 
 
 def _check_metric(metric: str, key: str, task: str, problems: list[Problem]) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from factory import registry
-from factory.io import save_model
+from factory.io import save_model, write_json
 from factory.paths import UseCasePaths
 from factory.spec import ComponentRef, UseCaseParams
+from factory.stages import search
+from factory.stages.runtime import compute_backend
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -22,14 +25,24 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     import pandas as pd
 
     train = pd.read_parquet(paths.train_data)
-    pipeline = build_pipeline(params)
-    pipeline.fit(train[params.features.columns], train[params.target])
+    model_params = dict(params.model.params)
+    with compute_backend(params.runtime, os.path.relpath(paths.params_yaml, paths.root)):
+        if params.model.search is not None:
+            result = search.run(params, train, lambda candidate: build_pipeline(params, {**model_params, **candidate}))
+            write_json(paths.search, result.report(params.model.search))
+            model_params.update(result.best_params)
+            logger.info("%s: best of %d candidates: %s", params.name, len(result.results), result.best_params)
+        pipeline = build_pipeline(params, model_params)
+        pipeline.fit(train[params.features.columns], train[params.target])
     digest = save_model(paths.model, pipeline)
     logger.info("%s: model saved, sha256 %s", params.name, digest)
 
 
-def build_pipeline(params: UseCaseParams) -> Pipeline:
-    """The unfitted pipeline: a ColumnTransformer of the feature groups, then the model."""
+def build_pipeline(params: UseCaseParams, model_params: dict[str, Any] | None = None) -> Pipeline:
+    """The unfitted pipeline: a ColumnTransformer of the feature groups, then the model.
+
+    `model_params` replaces the configured model params (a search candidate, or the winner).
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
 
@@ -42,7 +55,8 @@ def build_pipeline(params: UseCaseParams) -> Pipeline:
         )
     features = ColumnTransformer(groups, remainder="drop", verbose_feature_names_out=True)
     model = registry.get("model", params.model.component)
-    return Pipeline([("features", features), ("model", model(model.parse_params(params.model.params)))])
+    chosen = params.model.params if model_params is None else model_params
+    return Pipeline([("features", features), ("model", model(model.parse_params(chosen)))])
 
 
 def _steps(refs: Sequence[ComponentRef], kind: registry.Kind) -> Any:

@@ -1,0 +1,56 @@
+"""Where training and search run: in this process, or on a Dask cluster through joblib.
+
+scikit-learn parallelises with joblib; inside `compute_backend` every joblib `Parallel`
+(search fits, forest trees when the model's `n_jobs` allows) is sent to the Dask
+scheduler. Results never depend on the engine, because every fit is seeded by its params.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+from factory.errors import ConfigError, FactoryError
+from factory.spec import Runtime
+
+ADDRESS_VARIABLE = "FACTORY_DASK_ADDRESS"
+CONNECT_TIMEOUT = "10s"
+
+
+class ClusterUnavailable(FactoryError):
+    """The Dask scheduler named by the runtime could not be reached."""
+
+    exit_code = 1
+
+
+def scheduler_address(runtime: Runtime, source: str) -> str:
+    """The scheduler address from the config, else from $FACTORY_DASK_ADDRESS."""
+    address = runtime.address or os.environ.get(ADDRESS_VARIABLE, "")
+    if not address:
+        raise ConfigError.single(
+            source,
+            "runtime.address",
+            f"a Dask scheduler address such as 'tcp://host:8786' (or set {ADDRESS_VARIABLE}) for engine dask",
+        )
+    return address
+
+
+@contextlib.contextmanager
+def compute_backend(runtime: Runtime, source: str) -> Iterator[None]:
+    """Run the joblib work inside the block on the runtime's engine; `source` names the config."""
+    if runtime.engine == "local":
+        yield
+        return
+    address = scheduler_address(runtime, source)
+    import joblib
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except OSError as exc:
+        raise ClusterUnavailable(
+            f"{source}: runtime.address: cannot reach the Dask scheduler at {address}: {exc}"
+        ) from exc
+    with client, joblib.parallel_backend("dask", client=client):
+        yield
