@@ -129,20 +129,44 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _renumber_ids(node: Any, mapping: dict[str, str]) -> Any:
-    """Replace skops' memory-address ids with their order of appearance, in place."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "__id__" and isinstance(value, int):
-                node[key] = int(mapping.setdefault(str(value), str(len(mapping) + 1)))
-            elif key == "file" and isinstance(value, str) and re.fullmatch(r"\d+\.npy", value):
-                node[key] = mapping.setdefault(value[:-4], str(len(mapping) + 1)) + ".npy"
-            else:
-                _renumber_ids(value, mapping)
-    elif isinstance(node, list):
-        for item in node:
-            _renumber_ids(item, mapping)
-    return node
+# Leaf values that are immutable: whether two places share one object or hold equal copies
+# depends on how the model was built (a Dask worker returns pickled copies), not on the model.
+_UNSHARED_LOADERS = frozenset({"JsonNode", "DTypeNode"})
+
+
+class _Renumbering:
+    """New skops ids in order of appearance in the key-sorted schema, and the array files they rename."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.ids: dict[int, int] = {}
+        self.files: dict[str, str] = {}  # new file name -> file name in the original archive
+
+    def _new_id(self) -> int:
+        self.count += 1
+        return self.count
+
+    def visit(self, node: Any, unshare: bool = False) -> None:
+        """Renumber `node` in place; inside immutable leaves every occurrence gets its own id."""
+        if isinstance(node, list):
+            for item in node:
+                self.visit(item, unshare)
+            return
+        if not isinstance(node, dict):
+            return
+        unshare = unshare or node.get("__loader__") in _UNSHARED_LOADERS
+        old_id = node.get("__id__")
+        if isinstance(old_id, int):
+            if unshare or old_id not in self.ids:
+                self.ids[old_id] = self._new_id()
+            node["__id__"] = self.ids[old_id]
+        file = node.get("file")
+        if isinstance(file, str) and re.fullmatch(r"\d+\.npy", file):
+            node["file"] = f"{node['__id__']}.npy"
+            self.files[node["file"]] = file
+        for key, value in sorted(node.items()):
+            if key not in ("__id__", "file"):
+                self.visit(value, unshare)
 
 
 def canonical_skops(data: bytes) -> bytes:
@@ -150,21 +174,20 @@ def canonical_skops(data: bytes) -> bytes:
 
     skops names arrays after `id()` of the objects and stamps zip entries with the current
     time; both change from run to run. Ids are renumbered in their order of appearance in
-    the schema, entries are sorted and dated at the zip epoch. Deflate level 1: a forest's
-    arrays shrink about 4x, at a third of the time of the default level.
+    the key-sorted schema (immutable leaves unshared), entries are sorted and dated at the
+    zip epoch. Deflate level 1: a forest's arrays shrink about 4x, at a third of the time
+    of the default level.
     """
     with zipfile.ZipFile(io.BytesIO(data)) as source:
         schema = json.loads(source.read("schema.json"))
-        mapping: dict[str, str] = {}
-        _renumber_ids(schema, mapping)
+        renumbering = _Renumbering()
+        renumbering.visit(schema)
         entries = {"schema.json": json.dumps(schema, sort_keys=True).encode("utf-8")}
         for info in source.infolist():
-            if info.filename == "schema.json":
-                continue
-            stem = info.filename.removesuffix(".npy")
-            if stem not in mapping:
+            if info.filename != "schema.json" and info.filename not in renumbering.files.values():
                 raise ModelFileError(f"skops archive entry {info.filename} is not referenced by its schema")
-            entries[mapping[stem] + ".npy"] = source.read(info.filename)
+        for name, old in renumbering.files.items():
+            entries[name] = source.read(old)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
         for name in sorted(entries):

@@ -106,7 +106,8 @@ class Runtime(StrictModel):
 
     engine: Literal["local", "dask"] = "local"
     address: str | None = Field(
-        default=None, description="Dask scheduler address, e.g. 'tcp://10.0.0.5:8786'; FACTORY_DASK_ADDRESS when omitted"
+        default=None,
+        description="Dask scheduler address, e.g. 'tcp://10.0.0.5:8786'; FACTORY_DASK_ADDRESS when omitted",
     )
     n_jobs: int = Field(default=1, ge=-1, description="parallel search fits (-1: all cores or all Dask workers)")
 

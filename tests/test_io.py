@@ -51,6 +51,34 @@ def test_saved_bytes_do_not_depend_on_the_process(tmp_path: Path) -> None:
     assert (tmp_path / "one.skops").read_bytes() == (tmp_path / "two.skops").read_bytes()
 
 
+def test_saved_bytes_do_not_depend_on_where_parts_were_fitted(tmp_path: Path) -> None:
+    """Parts fitted in worker processes come back pickled (unshared strings, reordered attributes)."""
+    from joblib import parallel_backend
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(200, 4))
+    labels = (features[:, 0] > 0).astype(int)
+
+    def fitted() -> Pipeline:
+        columns = ColumnTransformer(
+            [
+                ("a", Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler())]), [0, 1]),
+                ("b", "passthrough", [2, 3]),
+            ]
+        )
+        return Pipeline([("features", columns), ("model", LogisticRegression())]).fit(features, labels)
+
+    in_process = save_model(tmp_path / "here.skops", fitted())
+    with parallel_backend("loky", n_jobs=2):
+        in_workers = save_model(tmp_path / "workers.skops", fitted())
+    assert in_workers == in_process
+
+
 def test_canonical_model_loads_and_predicts_the_same(tmp_path: Path) -> None:
     model = fitted_forest()
     save_model(tmp_path / "m.skops", model)
