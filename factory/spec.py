@@ -330,8 +330,7 @@ def pydantic_problems(error: ValidationError, model: type[BaseModel]) -> list[Pr
         got = None if item["type"] == "missing" else _show(item.get("input"))
         if item["type"] == "extra_forbidden":
             parent_keys = _keys_at(model, item["loc"][:-1])
-            guess = difflib.get_close_matches(str(item["loc"][-1]), parent_keys, n=1)
-            expected = "no such key" + (f" (did you mean {guess[0]!r}?)" if guess else "")
+            expected = "no such key" + did_you_mean(str(item["loc"][-1]), parent_keys)
             if parent_keys:
                 expected += f"; known keys: {', '.join(parent_keys)}"
             problems.append(Problem(key, expected))
@@ -378,6 +377,13 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
+def did_you_mean(name: str, known: Sequence[str]) -> str:
+    """' (did you mean 'x'?)' for the closest known name, ignoring case; '' when none is close."""
+    by_lower = {option.lower(): option for option in known}
+    guess = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+    return f" (did you mean {by_lower[guess[0]]!r}?)" if guess else ""
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -391,8 +397,7 @@ def resolve_component(ref: ComponentRef, key: str, problems: list[Problem], task
     try:
         component = registry.get(ref.kind, ref.component)
     except registry.UnknownComponent as exc:
-        guess = difflib.get_close_matches(ref.component, exc.known, n=1)
-        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        hint = did_you_mean(ref.component, exc.known)
         problems.append(
             Problem(
                 f"{key}.component",
@@ -518,8 +523,7 @@ def _check_search(model: ModelRef, spec: UseCaseSpec, problems: list[Problem]) -
     for name, values in search.space.items():
         key = f"model.search.space.{name}"
         if name not in known:
-            guess = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            hint = did_you_mean(name, known)
             problems.append(Problem(key, f"a param of {model.component}{hint}; known: {', '.join(known)}", repr(name)))
             continue
         if isinstance(values, SearchRange):
@@ -553,8 +557,7 @@ def _check_metric(metric: str, key: str, task: str, problems: list[Problem]) -> 
     try:
         component = registry.get("metric", metric)
     except registry.UnknownComponent as exc:
-        guess = difflib.get_close_matches(metric, exc.known, n=1)
-        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        hint = did_you_mean(metric, exc.known)
         problems.append(Problem(key, f"a registered metric{hint}; known: {', '.join(exc.known)}", repr(metric)))
         return
     if task not in component.tasks:
@@ -618,8 +621,7 @@ def _check_columns(spec: UseCaseSpec, columns: Mapping[str, str], problems: list
 
     def check(key: str, name: str) -> None:
         if name not in columns:
-            guess = difflib.get_close_matches(name, available, n=1)
-            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            hint = did_you_mean(name, available)
             problems.append(Problem(key, f"a column of the use case's data{hint}", repr(name)))
 
     check("target", spec.target)
