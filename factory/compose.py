@@ -6,6 +6,8 @@ DVC's own Hydra integration stays off: it would import `hydra_plugins/` from the
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import warnings
 from collections.abc import Mapping
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.errors import ConfigError, ErrorGroup, FactoryError
+from factory.io import atomic_write_text
 from factory.paths import ProjectPaths
 from factory.spec import (
     SLUG_PATTERN,
@@ -44,6 +47,10 @@ def compose_file(paths: ProjectPaths, file: Path) -> dict[str, Any]:
     shown = paths.rel(file)
     if not file.is_file():
         raise ConfigError.single(shown, "", "a YAML config file at this path", "no such file")
+    fingerprint = _composition_fingerprint(paths, file)
+    cached = _cached_composition(paths, fingerprint)
+    if cached is not None:
+        return cached
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -54,7 +61,41 @@ def compose_file(paths: ProjectPaths, file: Path) -> dict[str, Any]:
         raise _composition_error(shown, exc) from exc
     if not isinstance(value, dict):
         raise ConfigError.single(shown, "", "a mapping of keys to values", type(value).__name__)
-    return {str(key): item for key, item in value.items()}
+    composed = {str(key): item for key, item in value.items()}
+    if fingerprint is not None:
+        # key order kept as Hydra composed it, so a cached composition is the same as a fresh one
+        atomic_write_text(paths.compose_cache / f"{fingerprint}.json", json.dumps(composed, ensure_ascii=False))
+    return composed
+
+
+def _composition_fingerprint(paths: ProjectPaths, file: Path) -> str | None:
+    """A hash of everything Hydra can read to compose `file`; None when the result may vary.
+
+    Hydra reads only YAML files of the config's folder and of conf/, so equal hashes mean an
+    equal composition; the compiler's own outputs there are not inputs. A config that reads
+    the environment (`${oc.env:...}`) is never cached.
+    """
+    import hydra
+
+    generated = {file.parent / "params.yaml", file.parent / "dvc.yaml"}
+    inputs = sorted({*file.parent.glob("*.yaml"), *paths.conf.rglob("*.yaml")} - generated)
+    digest = hashlib.sha256(f"hydra {hydra.__version__}\n{paths.rel(file)}\n".encode())
+    for source in inputs:
+        content = source.read_bytes()
+        if b"oc.env" in content:
+            return None
+        digest.update(f"{paths.rel(source)} {len(content)}\n".encode() + content)
+    return digest.hexdigest()
+
+
+def _cached_composition(paths: ProjectPaths, fingerprint: str | None) -> dict[str, Any] | None:
+    if fingerprint is None:
+        return None
+    try:
+        cached = json.loads((paths.compose_cache / f"{fingerprint}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return cached if isinstance(cached, dict) else None
 
 
 def composed_presets(paths: ProjectPaths, file: Path) -> list[Path]:

@@ -45,6 +45,11 @@ class ProjectPaths:
         """DVC's record of the root pipeline."""
         return self.root / "dvc.lock"
 
+    @property
+    def compose_cache(self) -> Path:
+        """Hydra's composed output per input fingerprint (git-ignored; safe to delete)."""
+        return self.root / ".factory" / "cache" / "compose"
+
     def product_config(self, name: str) -> Path:
         """The declaration of data product `name`."""
         return self.data_conf / f"{name}.yaml"

@@ -162,8 +162,13 @@ class UnknownComponent(LookupError):
         super().__init__(f"unknown {kind} component {name!r}")
 
 
+_LOADED_PACKAGES: set[str] = set()  # walking the package costs ~5 ms, and validation asks thousands of times
+
+
 def load_catalogue() -> dict[tuple[Kind, str], Component]:
     """Import every module of the component library once and return the catalogue."""
+    if COMPONENTS_PACKAGE in _LOADED_PACKAGES:
+        return _CATALOGUE
     package = importlib.import_module(COMPONENTS_PACKAGE)
     for module in pkgutil.walk_packages(package.__path__, prefix=f"{COMPONENTS_PACKAGE}."):
         try:
@@ -172,6 +177,7 @@ def load_catalogue() -> dict[tuple[Kind, str], Component]:
             raise ComponentError(
                 f"component module {module.name} cannot be imported: {type(exc).__name__}: {exc}"
             ) from exc
+    _LOADED_PACKAGES.add(COMPONENTS_PACKAGE)
     return _CATALOGUE
 
 

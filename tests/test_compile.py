@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from factory.compile import STAGE_PARAMS, plan_compile, stale_files
+from factory.compose import load_project
 from factory.paths import ProjectPaths
 from tests.conftest import Runner, snapshot
 
@@ -106,3 +107,26 @@ def test_check_names_every_stale_or_missing_file_and_writes_nothing(factory_cli:
     done = factory_cli("compile", check=True)
     assert "2 file(s) changed" in done.stdout
     assert factory_cli("compile", "--check").returncode == 0
+
+
+def test_cached_composition_follows_every_input_file(project: Path) -> None:
+    """A second load reads Hydra's output from the cache, and any edited input is composed again."""
+    paths = ProjectPaths(project)
+    first = load_project(paths).use_cases["wine-cultivar"]
+    assert len(list(paths.compose_cache.glob("*.json"))) == 6  # three products, three use cases
+    assert load_project(paths).use_cases["wine-cultivar"] == first
+
+    preset = project / "conf/model/logistic_regression.yaml"
+    preset.write_text(preset.read_text().replace("max_iter: 1000", "max_iter: 321"))
+    assert load_project(paths).use_cases["wine-cultivar"].model.params["max_iter"] == 321
+
+    config = project / "use_cases/wine-cultivar/config.yaml"
+    config.write_text(config.read_text().replace("test_size: 0.3\n  seed: 11", "test_size: 0.3\n  seed: 12"))
+    assert load_project(paths).use_cases["wine-cultivar"].split.seed == 12  # type: ignore[union-attr]
+
+    text = config.read_text()
+    description = next(line for line in text.splitlines() if line.startswith("description:"))
+    config.write_text(text.replace(description, "description: ${oc.env:WINE_DESCRIPTION,from the environment}"))
+    cached = len(list(paths.compose_cache.glob("*.json")))
+    assert load_project(paths).use_cases["wine-cultivar"].description == "from the environment"
+    assert len(list(paths.compose_cache.glob("*.json"))) == cached  # environment-dependent: never cached

@@ -1,0 +1,103 @@
+"""Growth: compile time and no-op build for 10, 50 and 200 use cases; first build for 10 and 50.
+
+Each size runs in a fresh Git + DVC copy of the project holding that many generated use
+cases (small classifiers on the wine product, each with its own split seed). The floor of a
+no-op build is raw `dvc repro` of the same pipelines, timed in the same run.
+
+    .venv/bin/python benchmarks/growth.py [--sizes 10,50,200] [--build-sizes 10,50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the test suite's helpers copy and run a project the same way
+
+from tests.conftest import BIN, copy_project, project_env  # noqa: E402
+
+GENERATED = """\
+defaults:
+  - /model@model: logistic_regression
+  - _self_
+description: Generated use case {index} for the growth benchmark.
+owner: bench@example.com
+risk_tier: low
+task: multiclass_classification
+data:
+  - product: wine
+target: cultivar
+features:
+  numeric: [alcohol, malic_acid, ash, flavanoids, color_intensity, hue, proline]
+split:
+  test_size: 0.3
+  seed: {index}
+evaluation:
+  primary_metric: accuracy
+"""
+
+
+class Project:
+    """A temporary Git + DVC project with `size` generated use cases (and no examples)."""
+
+    def __init__(self, folder: Path, size: int) -> None:
+        self.root = copy_project(folder)
+        self.env = project_env(self.root)
+        for example in ("churn", "customer-value", "wine-cultivar"):
+            shutil.rmtree(self.root / "use_cases" / example)
+        self.names = [f"grow-{index:03d}" for index in range(size)]
+        for index, name in enumerate(self.names):
+            folder = self.root / "use_cases" / name
+            folder.mkdir()
+            (folder / "config.yaml").write_text(GENERATED.format(index=index))
+        self.run("git", "init", "-q")
+        self.run(sys.executable, "-m", "dvc", "init", "-q")
+
+    def run(self, *args: str) -> float:
+        started = time.perf_counter()
+        subprocess.run(args, cwd=self.root, env=self.env, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    def factory(self, *args: str) -> float:
+        return self.run(str(BIN / "factory"), *args)
+
+    def raw_repro(self) -> float:
+        pipelines = ["dvc.yaml", *(f"use_cases/{name}/dvc.yaml" for name in self.names)]
+        return self.run(sys.executable, "-m", "dvc", "repro", *pipelines)
+
+
+def measure(size: int, build: bool) -> None:
+    with tempfile.TemporaryDirectory(prefix="factory-growth-") as folder:
+        project = Project(Path(folder), size)
+        first_compile = project.factory("compile")
+        noop_compile = project.factory("compile")
+        print(f"{size:>4} use cases  compile {first_compile:>7.2f} s   compile again (no-op) {noop_compile:>6.2f} s")
+        if not build:
+            return
+        first_build = project.factory("build", "--jobs", "2")
+        noop_build = project.factory("build")
+        floor = project.raw_repro()
+        print(
+            f"{size:>4} use cases  first build -j 2 {first_build:>7.1f} s   no-op build {noop_build:>6.2f} s"
+            f"   raw dvc repro {floor:>6.2f} s   ratio {noop_build / floor:>5.2f} (target <= 1.10)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,50,200", help="use case counts to compile")
+    parser.add_argument("--build-sizes", default="10,50", help="use case counts to build as well")
+    args = parser.parse_args()
+    built = {int(size) for size in args.build_sizes.split(",") if size}
+    for size in (int(size) for size in args.sizes.split(",")):
+        measure(size, size in built)
+
+
+if __name__ == "__main__":
+    main()
