@@ -122,7 +122,11 @@ def clone_built_examples(tmp_path_factory: pytest.TempPathFactory, target: Path)
     """
     from filelock import FileLock
 
-    shared = tmp_path_factory.getbasetemp().parent
+    # One template per test run: under xdist the workers' base folders share the run's folder;
+    # without xdist the base folder is the run's own (its parent is shared by every run on the
+    # machine, so a template there would outlive the code that built it).
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     template = shared / "built-examples"
     with FileLock(str(shared / "built-examples.lock")):
         if not (template / ".built").is_file():
