@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from factory.ci.release import release_affected
+from factory.ci.report import build_report, to_markdown
 from tests.conftest import Runner, clone_built_examples, make_runner, project_env, run_factory
 from tests.e2e.test_release import scoring_input
 from tests.test_cli_inprocess import run_main
@@ -70,8 +71,13 @@ class Loop:
         return run_factory(run or self.run, *args)
 
     def commit_and_push(self, message: str) -> None:
+        """Commit what changed on main, then push it."""
         self.git("add", "-A")
         self.git("commit", "-q", "-m", message)
+        self.push_main()
+
+    def push_main(self) -> None:
+        """Push main to origin and update the release job's checkout."""
         self.git("push", "-q", "origin", "main")
         self.git("pull", "-q", "--ff-only", run=self.ci_run)
 
@@ -161,7 +167,21 @@ def test_a_gate_refusal_is_reported_and_a_stale_build_fails(loop: Loop, monkeypa
     for command in (("compile", NEW), ("build", NEW)):
         code, output = loop.factory(*command)
         assert code == 0, output
-    loop.commit_and_push("wine-lite: staged releases, a stricter gate")
+    loop.git("checkout", "-q", "-b", "stricter")
+    loop.git("commit", "-q", "-am", "wine-lite: staged releases, a stricter gate")
+    loop.git("fetch", "-q", "--tags", "origin")  # the release tags, for the production figures
+
+    # The report of that pull request compares with main and with v1.0.0 in production.
+    report_text = to_markdown(build_report(loop.work, "main"))
+    assert f"| `{NEW}` | changed | accuracy 0." in report_text, report_text
+    assert "| same | same | **FAIL** (1 of 2 failed) |" in report_text
+    assert "production (v1.0.0)" in report_text and "(policy: release to `staging`)" in report_text
+    assert "| accuracy | min |" in report_text and ">= 0.999 | **FAIL** |" in report_text
+    assert "| `wine` | unchanged | unchanged | unchanged | 178 | 15 | 0 |" in report_text
+
+    loop.git("checkout", "-q", "main")
+    loop.git("merge", "-q", "--ff-only", "stricter")
+    loop.push_main()
     for key, value in project_env(loop.ci).items():
         if key.startswith("GIT_"):
             monkeypatch.setenv(key, value)
