@@ -19,7 +19,7 @@ from pathlib import Path
 
 from factory.ci.plan import plan_ci
 from factory.errors import CiReleaseFailed, FactoryError
-from factory.release.workflow import APPROVALS_FILE, release
+from factory.release.workflow import release
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,7 @@ def release_one(root: Path, name: str) -> UseCaseRelease:
     plan = outcome.plan
     version = plan.record.version
     if not plan.passed:
-        reasons = [f"{gate.metric} {gate.kind}: {gate.detail}" for gate in plan.record.gates if not gate.passed]
-        if plan.approval_required and plan.approval is None:
-            reasons.append(f"no approval of {version} in use_cases/{name}/{APPROVALS_FILE}")
-        return UseCaseRelease(name, "held by gates", plan.stage, version, "; ".join(reasons))
+        return UseCaseRelease(name, "held by gates", plan.stage, version, "; ".join(plan.refusals()))
     if plan.is_noop:
         return UseCaseRelease(name, "already released", plan.stage, version, f"{version} already holds {plan.stage}")
     return UseCaseRelease(name, "released", plan.stage, version, ", ".join(outcome.created_tags))

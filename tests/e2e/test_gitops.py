@@ -187,7 +187,7 @@ def test_a_gate_refusal_is_reported_and_a_stale_build_fails(loop: Loop, monkeypa
             monkeypatch.setenv(key, value)
     report = release_affected(loop.ci, "HEAD~1")  # in this process, so coverage sees it
     assert [(r.name, r.outcome, r.stage) for r in report.results] == [(NEW, "held by gates", "staging")]
-    assert "accuracy min" in report.results[0].detail and ">= 0.999" in report.results[0].detail
+    assert "accuracy (min)" in report.results[0].detail and ">= 0.999" in report.results[0].detail
     report.raise_for_failures()  # a refusal by the gates is the policy working
     assert loop.origin_tags() == tags
 
