@@ -282,7 +282,7 @@ def ci_plan(
     output: Annotated[str, typer.Option("--format", help="list, json or matrix (GitHub Actions)")] = "list",
 ) -> None:
     """The use cases affected by the changes from BASE to HEAD."""
-    from factory.ci import plan_ci
+    from factory.ci.plan import plan_ci
     from factory.render import ci_plan_text
 
     sys.stdout.write(ci_plan_text(plan_ci(_paths().root, base), output))
@@ -291,10 +291,40 @@ def ci_plan(
 @ci_app.command("verify")
 def ci_verify(names: Names = None) -> None:
     """Rebuild from a clean clone of HEAD; fail naming each output not byte-identical to dvc.lock."""
-    from factory.ci import check_reproducible
+    from factory.ci.verify import check_reproducible
 
     check_reproducible(_paths().root, names)
     _console().print("[green]ok[/]: every output rebuilt byte-identical to dvc.lock")
+
+
+@ci_app.command("report")
+def ci_report(
+    base: Annotated[str, typer.Option(help="the revision to compare HEAD with, e.g. origin/main")],
+    out: Annotated[Path | None, typer.Option("--out", help="write the Markdown to this file")] = None,
+) -> None:
+    """Markdown for the pull request: metrics vs base and production, gates, data, plots."""
+    from factory.ci.report import report_markdown
+    from factory.io import atomic_write_text
+
+    text = report_markdown(_paths().root, base)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    atomic_write_text(out, text)
+    _console().print(f"wrote {out}", markup=False)
+
+
+@ci_app.command("release")
+def ci_release(
+    base: Annotated[str, typer.Option(help="the revision main was at before this change, e.g. HEAD~1")],
+) -> None:
+    """Release every use case affected since BASE per its policy; exit 1 if a required release failed."""
+    from factory.ci.release import release_affected
+    from factory.render import ci_release_table
+
+    report = release_affected(_paths().root, base)
+    _console().print(ci_release_table(report))
+    report.raise_for_failures()
 
 
 @app.command()

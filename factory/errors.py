@@ -87,6 +87,12 @@ class GatesFailed(FactoryError):
     exit_code = 1
 
 
+class CiReleaseFailed(FactoryError):
+    """A release that a use case's policy requires could not be made (not a gate refusal)."""
+
+    exit_code = 1
+
+
 class ProjectError(FactoryError):
     """The working directory is not inside a factory project, or a path escapes it."""
 

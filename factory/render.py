@@ -11,10 +11,12 @@ import yaml
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from factory import registry
 from factory.build import BuildPlan, BuildReport, BuildTarget, TargetResult
-from factory.ci import PlannedUseCase
+from factory.ci.plan import PlannedUseCase
+from factory.ci.release import CiReleaseReport
 from factory.errors import FactoryError
 from factory.release.registry_state import VersionInfo
 from factory.release.workflow import ReleaseOutcome, gate_rows
@@ -159,3 +161,21 @@ def ci_plan_text(planned: list[PlannedUseCase], output: str) -> str:
     if output == "matrix":
         return json.dumps({"include": [{"use_case": p.name} for p in planned]}) + "\n"
     raise FactoryError(f"unknown format {output!r}; expected one of: list, json, matrix")
+
+
+def ci_release_table(report: CiReleaseReport) -> Table:
+    """One row per affected use case: the stage, the version and what happened to it."""
+    if not report.results:
+        caption = f"no use case is affected by the changes since {report.base}: nothing to release"
+    elif report.created_anything:
+        caption = "released what the policies allow; tags and models are pushed"
+    else:
+        caption = "nothing new: every affected use case is already released or held back"
+    table = Table(title="Releases of this change", caption=caption)
+    for column in ("use case", "stage", "version", "outcome", "detail"):
+        table.add_column(column, no_wrap=column != "detail")
+    colours = {"released": "green", "already released": "dim", "held by gates": "yellow", "failed": "red"}
+    for result in report.results:
+        outcome = f"[{colours[result.outcome]}]{result.outcome}[/]"
+        table.add_row(result.name, result.stage or "-", result.version or "-", outcome, Text(result.detail))
+    return table

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from factory.ci import plan_ci
+from factory.ci.plan import plan_ci
 from factory.errors import FactoryError
 from tests.conftest import Runner, init_repo, run_factory
 

@@ -53,6 +53,15 @@ class ReleasePlan:
         """This commit and model are already released and hold the stage."""
         return self.existing is not None and self.stage in self.existing.stages
 
+    def refusals(self) -> list[str]:
+        """Why the release is refused: each failed gate with its figures, and a missing approval."""
+        reasons = [f"{g.metric} ({g.kind}): {g.detail}" for g in self.record.gates if not g.passed]
+        if self.approval_required and self.approval is None:
+            reasons.append(
+                f"no approval for {self.record.version} in use_cases/{self.name}/{APPROVALS_FILE} (risk tier high)"
+            )
+        return reasons
+
 
 @dataclass
 class ReleaseOutcome:
@@ -64,13 +73,7 @@ class ReleaseOutcome:
     def raise_for_failure(self) -> None:
         """Raise `GatesFailed` when the plan did not pass."""
         if not self.plan.passed:
-            reasons = [f"{g.metric} ({g.kind}): {g.detail}" for g in self.plan.record.gates if not g.passed]
-            if self.plan.approval_required and self.plan.approval is None:
-                reasons.append(
-                    f"no approval for {self.plan.record.version} in "
-                    f"use_cases/{self.plan.name}/{APPROVALS_FILE} (risk tier high)"
-                )
-            raise GatesFailed(f"{self.plan.name}: not released; " + "; ".join(reasons))
+            raise GatesFailed(f"{self.plan.name}: not released; " + "; ".join(self.plan.refusals()))
 
 
 # ---------------------------------------------------------------- planning

@@ -1,4 +1,4 @@
-"""CI workflows: `plan_ci` (which use cases a change affects) and `verify` (the reproducibility gate).
+"""`factory ci plan`: which use cases a change from a base revision to HEAD affects.
 
 A use case is affected by its own config, the conf/ presets it composes, the files its
 pipeline depends on (component modules, stage code, data product files), the declarations
@@ -8,19 +8,17 @@ factory's own code or pinned dependencies, which affect every use case.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from factory.compose import composed_presets, load_project
-from factory.errors import BuildError, FactoryError
+from factory.errors import FactoryError
 from factory.gitrepo import GitError, git
 from factory.paths import ProjectPaths
 
 EVERYTHING = ("factory/", "pyproject.toml", "constraints.txt")
-UNVERIFIED_STAGES = ("report",)
 
 
 @dataclass(frozen=True)
@@ -87,66 +85,3 @@ def plan_ci(root: Path, base: str) -> list[PlannedUseCase]:
         if because:
             planned.append(PlannedUseCase(name, because))
     return planned
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    """A build output whose rebuilt bytes differ from what dvc.lock records."""
-
-    path: str
-    locked: str | None
-    rebuilt: str | None
-
-
-def verify(root: Path, names: list[str] | None = None) -> list[Mismatch]:
-    """Rebuild the named use cases (all by default) from a clean clone of HEAD; list what differs.
-
-    The clone has no DVC cache and no outputs, so every stage runs; each rebuilt output's md5
-    is compared with the md5 that the committed dvc.lock records.
-    """
-    import tempfile
-
-    from factory.dvcrun import dvc_checked
-
-    paths = ProjectPaths(root)
-    selected = sorted(load_project(paths, names).use_cases)
-    with tempfile.TemporaryDirectory(prefix="factory-verify-") as folder:
-        clone = Path(folder) / "clone"
-        git(root, "clone", "--quiet", "--no-hardlinks", str(root), str(clone))
-        git(clone, "checkout", "--quiet", git(root, "rev-parse", "HEAD"))
-        clone_paths = ProjectPaths(clone)
-        pipelines = [clone_paths.rel(clone_paths.use_case(name).dvc_yaml) for name in selected]
-        dvc_checked(clone, "repro", "--force", *pipelines)
-        mismatches = []
-        for lock in [paths.dvc_lock, *(paths.use_case(name).dvc_lock for name in selected)]:
-            locked = _locked_outs(lock, paths.root)
-            rebuilt = _locked_outs(clone / lock.relative_to(paths.root), clone)
-            for path in sorted(set(locked) | set(rebuilt)):
-                if locked.get(path) != rebuilt.get(path):
-                    mismatches.append(Mismatch(path, locked.get(path), rebuilt.get(path)))
-        return mismatches
-
-
-def check_reproducible(root: Path, names: list[str] | None = None) -> None:
-    """Raise `BuildError` naming every output that a clean rebuild of HEAD does not reproduce."""
-    mismatches = verify(root, names)
-    if mismatches:
-        listing = "\n".join(f"  - {m.path}: dvc.lock {m.locked}, rebuilt {m.rebuilt}" for m in mismatches)
-        raise BuildError(f"{len(mismatches)} output(s) are not reproducible from HEAD:\n{listing}")
-
-
-def _locked_outs(lock: Path, root: Path) -> dict[str, str]:
-    """Output path (relative to the project root) -> md5, over the stages of a dvc.lock.
-
-    The report stage is left out: its lineage and card name the commit they were built at,
-    which a rebuild at a later commit changes by design.
-    """
-    if not lock.is_file():
-        return {}
-    stages = (yaml.safe_load(lock.read_text(encoding="utf-8")) or {}).get("stages", {})
-    return {
-        Path(os.path.relpath(lock.parent / out["path"], root)).as_posix(): str(out.get("md5"))
-        for name, stage in stages.items()
-        if name not in UNVERIFIED_STAGES
-        for out in stage.get("outs", [])
-    }
