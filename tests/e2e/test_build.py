@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Runner, init_repo
+from tests.conftest import Runner, clone_built_examples, init_repo
 from tests.conftest import run_factory as factory
 
 pytestmark = pytest.mark.e2e
@@ -37,9 +37,9 @@ def digests(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Runner, str]:
-    root = tmp_path_factory.mktemp("built")
-    run = init_repo(root)
-    code, output = factory(run, "build")
+    root = tmp_path_factory.mktemp("built") / "repo"
+    run = clone_built_examples(tmp_path_factory, root)  # a clean build of the examples, committed
+    code, output = factory(run, "build")  # nothing left to run: the summary table alone
     assert code == 0, output
     FIRST_BUILD.update(digests(root))
     return root, run, output

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import init_repo, run_factory
+from tests.conftest import clone_built_examples, run_factory
 
 pytestmark = pytest.mark.e2e
 
 
-def test_verify_passes_for_seeded_models_and_names_an_unseeded_one(tmp_path: Path) -> None:
+def test_verify_passes_for_seeded_models_and_names_an_unseeded_one(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     root = tmp_path / "repo"
-    run = init_repo(root)
+    run = clone_built_examples(tmp_path_factory, root)  # every example built and committed
 
     def build_and_commit(message: str) -> None:
         code, output = run_factory(run, "build", "churn")
@@ -21,7 +23,6 @@ def test_verify_passes_for_seeded_models_and_names_an_unseeded_one(tmp_path: Pat
         run("git", "add", "-A", check=True)
         run("git", "commit", "-q", "-m", message, check=True)
 
-    build_and_commit("build churn")
     code, output = run_factory(run, "ci", "verify", "churn")
     assert code == 0, output
     assert "byte-identical" in output
