@@ -46,26 +46,33 @@ def resolve_version(root: Path, name: str, stage: str | None, version: str | Non
         raise FactoryError(f"unknown stage {stage!r}; expected one of: {', '.join(registry_state.STAGES)}")
     held = registry_state.holders(root, name).get(stage)
     if held is None:
-        raise FactoryError(f"{name}: no version is in {stage} (see `factory releases {name}`)")
+        raise FactoryError(
+            f"{name}: no version is in {stage}; release a committed build with `factory release {name}` "
+            f"(see `factory releases {name}`), or pass --version"
+        )
     return registry_state.find_version(root, name, held)
 
 
 def fetch_model_bytes(root: Path, info: registry_state.VersionInfo) -> bytes:
     """The released model file, from the DVC remote at the version's tag, checked against its record."""
-    import dvc.api
-
     if info.record is None:
         raise ModelFileError(f"{info.tag}: no release record; refusing to score with an unverifiable model")
+    return fetch_verified(root, info.tag, info.record.model_path, info.record.model_sha256, "model file")
+
+
+def fetch_verified(root: Path, tag: str, path: str, sha256: str, what: str) -> bytes:
+    """A DVC-tracked file as released at `tag`, refused unless its sha256 is the record's."""
+    import dvc.api
+
     try:
-        with dvc.api.open(info.record.model_path, repo=str(root), rev=info.tag, mode="rb") as stream:
+        with dvc.api.open(path, repo=str(root), rev=tag, mode="rb") as stream:
             data = stream.read()
     except Exception as exc:  # DVC raises many types for a missing remote or object
-        raise ModelFileError(f"{info.tag}: cannot fetch {info.record.model_path} from the DVC remote ({exc})") from exc
+        raise ModelFileError(f"{tag}: cannot fetch {path} from the DVC remote ({exc})") from exc
     digest = sha256_bytes(data)
-    if digest != info.record.model_sha256:
+    if digest != sha256:
         raise ModelFileError(
-            f"{info.tag}: model file sha256 {digest} differs from the release record's "
-            f"{info.record.model_sha256}; refusing to score"
+            f"{tag}: {what} sha256 {digest} differs from the release record's {sha256}; refusing to use it"
         )
     return data
 
@@ -101,7 +108,7 @@ def read_table(path: Path) -> pd.DataFrame:
     except Exception as exc:
         raise DataValidationError(f"{path}: cannot read it as {path.suffix or 'CSV'} ({exc})") from exc
     if table.empty:
-        raise DataValidationError(f"{path}: no rows to score")
+        raise DataValidationError(f"{path}: the table has no rows")
     return table
 
 
