@@ -7,6 +7,7 @@ the reviewed types; the input is validated against the use case's declared input
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,24 +58,33 @@ def fetch_model_bytes(root: Path, info: registry_state.VersionInfo) -> bytes:
     """The released model file, from the DVC remote at the version's tag, checked against its record."""
     if info.record is None:
         raise ModelFileError(f"{info.tag}: no release record; refusing to score with an unverifiable model")
-    return fetch_verified(root, info.tag, info.record.model_path, info.record.model_sha256, "model file")
+    (model,) = fetch_verified(root, info.tag, [(info.record.model_path, info.record.model_sha256, "model file")])
+    return model
 
 
-def fetch_verified(root: Path, tag: str, path: str, sha256: str, what: str) -> bytes:
-    """A DVC-tracked file as released at `tag`, refused unless its sha256 is the record's."""
-    import dvc.api
+def fetch_verified(root: Path, tag: str, files: Sequence[tuple[str, str, str]]) -> list[bytes]:
+    """DVC-tracked files as released at `tag`, each refused unless its sha256 is the record's.
 
-    try:
-        with dvc.api.open(path, repo=str(root), rev=tag, mode="rb") as stream:
-            data = stream.read()
-    except Exception as exc:  # DVC raises many types for a missing remote or object
-        raise ModelFileError(f"{tag}: cannot fetch {path} from the DVC remote ({exc})") from exc
-    digest = sha256_bytes(data)
-    if digest != sha256:
-        raise ModelFileError(
-            f"{tag}: {what} sha256 {digest} differs from the release record's {sha256}; refusing to use it"
-        )
-    return data
+    `files` holds (path, sha256, what) triples. One DVC file system serves them all, because
+    opening one reads every pipeline of the revision.
+    """
+    from dvc.api import DVCFileSystem
+
+    contents = []
+    fs = None
+    for path, sha256, what in files:
+        try:
+            fs = fs or DVCFileSystem(url=str(root), rev=tag)
+            data = fs.read_bytes(path)
+        except Exception as exc:  # DVC raises many types for a missing remote or object
+            raise ModelFileError(f"{tag}: cannot fetch {path} from the DVC remote ({exc})") from exc
+        digest = sha256_bytes(data)
+        if digest != sha256:
+            raise ModelFileError(
+                f"{tag}: {what} sha256 {digest} differs from the release record's {sha256}; refusing to use it"
+            )
+        contents.append(data)
+    return contents
 
 
 def released_params(root: Path, info: registry_state.VersionInfo) -> tuple[UseCaseParams, dict[str, DataProductSpec]]:
