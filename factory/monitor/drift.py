@@ -13,11 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from factory import registry
 from factory.spec import Monitoring
-from factory.stages.profile import category_counts
+from factory.stages.profile import category_counts, quantile_sketch
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
+# A batch larger than this is compared through its quantile sketch of this size: scipy's
+# distances sort both samples together, half a second per feature on a million rows, and
+# 10,000 evenly spaced order statistics move a Wasserstein distance by far less than the
+# thresholds. Small batches, where the tests run, are compared value by value.
+BATCH_SKETCH_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -124,14 +130,15 @@ def column_drift(
 
 
 def _samples(reference: Mapping[str, Any], present: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric: the reference sketch and the batch's values; categorical: counts on the same categories."""
+    """Numeric: the reference sketch and the batch's values (or sketch); categorical: counts on the same categories."""
     import numpy as np
 
     if reference["type"] == registry.NUMERIC:
-        return np.asarray(reference["sketch"], dtype="float64"), present.to_numpy(dtype="float64")
-    current = category_counts(present)
-    categories = sorted(set(reference["counts"]) | set(current))
+        current = quantile_sketch(present.to_numpy(dtype="float64"), BATCH_SKETCH_SIZE)
+        return np.asarray(reference["sketch"], dtype="float64"), current
+    counts = category_counts(present)
+    categories = sorted(set(reference["counts"]) | set(counts))
     return (
         np.array([reference["counts"].get(c, 0) for c in categories], dtype="int64"),
-        np.array([current.get(c, 0) for c in categories], dtype="int64"),
+        np.array([counts.get(c, 0) for c in categories], dtype="int64"),
     )

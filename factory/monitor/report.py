@@ -106,8 +106,7 @@ def render_html(report: Mapping[str, Any], plots: Mapping[str, str]) -> str:
             f'<b class="{state.lower()}">{state}</b></p>'
         )
     images = "".join(
-        f'<figure><img alt="{esc(name)}: reference against current" src="data:image/png;base64,{data}">'
-        f"<figcaption>{esc(name)}</figcaption></figure>"
+        f'<figure><img alt="{esc(name)}: reference against current" src="data:image/png;base64,{data}"></figure>'
         for name, data in plots.items()
     )
     reasons = "".join(f"<li>{esc(reason)}</li>" for reason in report["reasons"]) or "<li>no alert</li>"

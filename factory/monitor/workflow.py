@@ -39,10 +39,13 @@ from factory.release.scoring import (
     released_params,
     resolve_version,
 )
-from factory.spec import Monitoring, UseCaseParams
+from factory.spec import Monitoring, TableSchema, UseCaseParams
 
 if TYPE_CHECKING:
     import pandas as pd
+
+PREDICTION_BLOCK_ROWS = 100_000
+VALIDATION_BLOCK_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,54 @@ def released_policy(params: UseCaseParams, info: registry_state.VersionInfo) -> 
     return params.monitoring
 
 
+@dataclass(frozen=True)
+class BatchCheck:
+    """What the checks found in one validated batch."""
+
+    table: pd.DataFrame
+    scored: pd.DataFrame
+    drift: DriftResult
+    metrics: dict[str, float | None] | None
+    efficacy: Efficacy | None
+    labelled: int
+
+
+def validate_batch(table: pd.DataFrame, schema: TableSchema, labels: str | None, shown: str) -> None:
+    """Refuse a batch that does not satisfy the input schema, or lacks the labels column asked for."""
+    validate_frame(table, schema, f"input {shown}", coerce=True, block_rows=VALIDATION_BLOCK_ROWS)
+    if labels is not None and labels not in table.columns:
+        raise ConfigError.single("--labels", "", f"a column of {shown} holding the true outcome", repr(labels))
+
+
+def check_batch(
+    table: pd.DataFrame,
+    params: UseCaseParams,
+    policy: Monitoring,
+    model: Any,
+    profile: dict[str, Any],
+    labels: str | None = None,
+) -> BatchCheck:
+    """Predict, then compare features and predictions with the profile, and labels with the baseline."""
+    scored = predict_in_chunks(model, table, params)
+    drift = check_drift(profile, policy, table, scored["prediction"].to_numpy())
+    if labels is None:
+        return BatchCheck(table, scored, drift, None, None, 0)
+    metrics, efficacy, labelled = check_efficacy(model, table[labels], scored, params, policy, profile)
+    return BatchCheck(table, scored, drift, metrics, efficacy, labelled)
+
+
+def predict_in_chunks(model: Any, table: pd.DataFrame, params: UseCaseParams) -> pd.DataFrame:
+    """`predict_frame` over blocks of rows: a pipeline's intermediate arrays grow with the block, not the batch."""
+    import pandas as pd
+
+    blocks = []
+    for start in range(0, len(table), PREDICTION_BLOCK_ROWS):
+        features = table.iloc[start : start + PREDICTION_BLOCK_ROWS][params.features.columns]
+        features = features.astype({name: "float64" for name in params.features.numeric})
+        blocks.append(predict_frame(model, features, params.task != "regression"))
+    return pd.concat(blocks)
+
+
 def monitor(
     root: Path,
     name: str,
@@ -111,24 +162,12 @@ def monitor(
     params, products = released_params(root, info)
     policy = released_policy(params, info)
     table = read_table(input_path)
-    validate_frame(table, input_schema_for(params, products), f"input {input_path}", coerce=True)
-    if labels is not None and labels not in table.columns:
-        raise ConfigError.single(
-            "--labels", "", f"a column of {input_path} holding the true {params.target}", repr(labels)
-        )
+    validate_batch(table, input_schema_for(params, products), labels, str(input_path))
     model, profile = released_artifacts(root, info)
+    check = check_batch(table, params, policy, model, profile, labels)
+    drift = check.drift
 
-    features = table[params.features.columns].copy()
-    features[params.features.numeric] = features[params.features.numeric].astype("float64")
-    classifier = params.task != "regression"
-    scored = predict_frame(model, features, classifier)
-    drift = check_drift(profile, policy, features, scored["prediction"].to_numpy())
-    metrics, efficacy = None, None
-    labelled = 0
-    if labels is not None:
-        metrics, efficacy, labelled = check_efficacy(model, table[labels], scored, params, policy, profile)
-
-    reasons = _reasons(drift, efficacy, policy)
+    reasons = _reasons(drift, check.efficacy, policy)
     checked_at = datetime.now(UTC).replace(microsecond=0)
     folder = out or ProjectPaths(root).use_case(name).monitoring_reports
     stem = f"{checked_at.strftime('%Y%m%dT%H%M%SZ')}-{info.version}"
@@ -145,9 +184,26 @@ def monitor(
         drifted_features=drift.drifted_features,
         drifted_share=round(drift.drifted_share, 6),
         prediction_drift=drift.prediction.drifted,
-        efficacy=efficacy,
+        efficacy=check.efficacy,
         report=_shown(root, report_json),
     )
+    write_reports(record, reasons, policy, profile, check, report_json, report_html)
+    log = ProjectPaths(root).use_case(name).monitoring_log
+    append_record(log, record)
+    return MonitorOutcome(record, drift, reasons, report_json, report_html, log)
+
+
+def write_reports(
+    record: MonitoringRecord,
+    reasons: list[str],
+    policy: Monitoring,
+    profile: dict[str, Any],
+    check: BatchCheck,
+    report_json: Path,
+    report_html: Path,
+) -> None:
+    """The JSON report, and the HTML page with a plot per drifted column."""
+    drift = check.drift
     report = {
         **record.model_dump(mode="json"),
         "reasons": reasons,
@@ -155,21 +211,18 @@ def monitor(
         "policy": policy.model_dump(mode="json"),
         "features": [column.to_json() for column in drift.features],
         "prediction": drift.prediction.to_json(),
-        "labelled_rows": labelled,
-        "metrics": metrics,
+        "labelled_rows": check.labelled,
+        "metrics": check.metrics,
     }
     plots = {
-        column.name: column_plot(column, profile["features"][column.name], features[column.name])
+        column.name: column_plot(column, profile["features"][column.name], check.table[column.name])
         for column in drift.features
         if column.drifted
     }
     if drift.prediction.drifted:
-        plots["prediction"] = column_plot(drift.prediction, profile["prediction"], scored["prediction"])
+        plots["prediction"] = column_plot(drift.prediction, profile["prediction"], check.scored["prediction"])
     atomic_write_text(report_json, canonical_json(report))
     atomic_write_text(report_html, render_html(report, plots))
-    log = ProjectPaths(root).use_case(name).monitoring_log
-    append_record(log, record)
-    return MonitorOutcome(record, drift, reasons, report_json, report_html, log)
 
 
 def _reasons(drift: DriftResult, efficacy: Efficacy | None, policy: Monitoring) -> list[str]:

@@ -114,12 +114,19 @@ def read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise FactoryError(f"{path}: no such input file")
     try:
-        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        table = _read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except Exception as exc:
         raise DataValidationError(f"{path}: cannot read it as {path.suffix or 'CSV'} ({exc})") from exc
     if table.empty:
         raise DataValidationError(f"{path}: the table has no rows")
     return table
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Parquet into pandas, releasing Arrow's buffers column by column (about half the peak memory)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
 
 
 def score(

@@ -79,11 +79,18 @@ def numeric_summary(values: pd.Series) -> dict[str, Any]:
 
 
 def quantile_sketch(values: np.ndarray, size: int = SKETCH_SIZE) -> np.ndarray:
-    """The values themselves when there are at most `size`, else `size` evenly spaced order statistics."""
+    """The values themselves (sorted) when there are at most `size`, else `size` evenly spaced order statistics.
+
+    These are `np.quantile(values, (i + 0.5) / size, method="inverted_cdf")`, taken from one
+    sort: numpy's quantile selects each level separately, ten times slower on a million values.
+    """
     import numpy as np
 
-    levels = (np.arange(min(size, len(values))) + 0.5) / min(size, len(values))
-    return np.quantile(values, levels, method="inverted_cdf")
+    ordered = np.sort(values)
+    if len(ordered) <= size:
+        return ordered
+    levels = (np.arange(size) + 0.5) / size
+    return ordered[np.ceil(len(ordered) * levels).astype("int64") - 1]
 
 
 def categorical_summary(values: pd.Series) -> dict[str, Any]:

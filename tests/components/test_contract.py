@@ -224,7 +224,7 @@ def _run_metric(component, params, context: RunContext, frame: pd.DataFrame) -> 
 def _run_drift(component, params, context: RunContext, frame: pd.DataFrame) -> tuple[float, bool]:
     rng = np.random.default_rng(3)
     if registry.NUMERIC in component.applies_to:
-        result = component(params, rng.normal(size=200), rng.normal(0.5, 1.0, size=150))
+        result = component(params, rng.normal(size=200), rng.normal(1.0, 1.0, size=150))
     else:
         result = component(params, np.array([50, 30, 20, 0]), np.array([20, 30, 45, 5]))
     statistic, drifted = result

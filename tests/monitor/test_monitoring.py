@@ -107,6 +107,9 @@ def test_profile_is_a_deterministic_summary(fitted) -> None:
     # At most SKETCH_SIZE values, the sketch is the sorted values themselves.
     values = np.random.default_rng(0).normal(size=321)
     np.testing.assert_array_equal(quantile_sketch(values), np.sort(values))
+    values = np.random.default_rng(1).lognormal(size=54_321)
+    levels = (np.arange(SKETCH_SIZE) + 0.5) / SKETCH_SIZE
+    np.testing.assert_array_equal(quantile_sketch(values), np.quantile(values, levels, method="inverted_cdf"))
 
 
 def test_simulation_is_deterministic_from_its_seed(fitted) -> None:
