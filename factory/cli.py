@@ -110,7 +110,7 @@ def show(name: Annotated[str, typer.Argument(help="use case name")]) -> None:
 
 @app.command()
 def components(
-    kind: Annotated[str | None, typer.Argument(help="source, transform, feature, model or metric")] = None,
+    kind: Annotated[str | None, typer.Argument(help="source, transform, feature, model, metric or drift")] = None,
 ) -> None:
     """List the registered components with their params and docs."""
     from factory.render import components_table

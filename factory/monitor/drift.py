@@ -63,7 +63,7 @@ class DriftResult:
 
     @property
     def drifted_features(self) -> list[str]:
-        """Names of the features that drifted, in the use case's order."""
+        """Names of the features that drifted, in name order."""
         return [column.name for column in self.features if column.drifted]
 
 
@@ -93,7 +93,7 @@ def check_drift(profile: Mapping[str, Any], policy: Monitoring, batch: pd.DataFr
     def drift_of(name: str, reference: Mapping[str, Any], values: pd.Series) -> ColumnDrift:
         return column_drift(name, reference, values, tests[reference["type"]], policy.null_share_increase)
 
-    features = [drift_of(name, summary, batch[name]) for name, summary in profile["features"].items()]
+    features = [drift_of(name, profile["features"][name], batch[name]) for name in sorted(profile["features"])]
     prediction = drift_of("prediction", profile["prediction"], pd.Series(predictions))
     share = sum(column.drifted for column in features) / len(features)
     return DriftResult(

@@ -31,9 +31,18 @@ def check_efficacy(
     known = labels.notna().to_numpy()
     if not known.any():
         raise DataValidationError(f"--labels {labels.name}: the column holds no labels")
+    import numpy as np
+
+    y_true, y_pred = labels.to_numpy()[known], scored["prediction"].to_numpy()[known]
     classes = list(getattr(model, "classes_", [])) or None
-    proba = scored[[f"proba_{label}" for label in classes]].to_numpy()[known] if classes else None
-    predictions = Predictions(labels.to_numpy()[known], scored["prediction"].to_numpy()[known], proba, classes)
+    proba = None
+    if classes:
+        # Labels and predictions in the dtype of the model's classes: scikit-learn's metrics
+        # cannot read booleans held in object arrays (a CSV column with a gap, or predictions).
+        dtype = np.asarray(model.classes_).dtype
+        proba = scored[[f"proba_{label}" for label in classes]].to_numpy()[known]
+        y_true, y_pred = y_true.astype(dtype), np.asarray(model.classes_)[proba.argmax(axis=1)]
+    predictions = Predictions(y_true, y_pred, proba, classes)
     metrics = compute_metrics(predictions, params)
     primary = params.evaluation.primary_metric
     current, baseline = metrics.get(primary), profile["metrics"].get(primary)

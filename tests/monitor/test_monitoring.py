@@ -170,7 +170,7 @@ def test_every_shift_kind_is_detected(fitted, rows: int) -> None:
         assert verdict(batch(pool, rows, seed, Shift("label", strength=1.5))).prediction.drifted
         # Rising null rates: the feature drifts on its missing values.
         nulls = verdict(batch(pool, rows, seed, Shift("nulls", ("age",))))
-        assert "age" in nulls.drifted_features and nulls.features[1].nulls_drifted
+        assert "age" in nulls.drifted_features and nulls.features[0].nulls_drifted
         # Concept shift: the features do not move, the efficacy does.
         concept = batch(pool, rows, seed, Shift("concept"))
         assert not verdict(concept).dataset_drift
@@ -213,3 +213,15 @@ def test_shifts_must_name_features_that_can_take_them() -> None:
         check_shifts([Shift("nulls", ("income",))], FEATURES, NULLABLE)
     with pytest.raises(ConfigError, match=r"\(none\)"):
         check_shifts([Shift("nulls")], FEATURES, [])
+
+
+def test_efficacy_reads_boolean_labels_with_gaps(fitted) -> None:
+    """A CSV column of booleans with a missing value arrives as objects; the model's classes are booleans."""
+    params, _, pool, profile = fitted
+    target = pool["bought"] == "yes"
+    model = build_pipeline(params).fit(pool[FEATURES], target)
+    labels = target.astype(object)
+    labels.iloc[:10] = None
+    scored = predict_frame(model, pool[FEATURES], classifier=True)
+    metrics, efficacy, labelled = check_efficacy(model, labels, scored, params, POLICY, profile)
+    assert labelled == len(pool) - 10 and efficacy is not None and metrics["roc_auc"] > 0.8
