@@ -110,7 +110,7 @@ def show(name: Annotated[str, typer.Argument(help="use case name")]) -> None:
 
 @app.command()
 def components(
-    kind: Annotated[str | None, typer.Argument(help="source, transform, feature, model or metric")] = None,
+    kind: Annotated[str | None, typer.Argument(help="source, transform, feature, model, metric or drift")] = None,
 ) -> None:
     """List the registered components with their params and docs."""
     from factory.render import components_table
@@ -190,6 +190,49 @@ def score(
 
     summary = run_score(_paths().root, name, input_path.resolve(), output_path.resolve(), stage, version)
     _console().print(f"scored {summary.rows} row(s) with {summary.name} {summary.version} -> {summary.output}")
+
+
+@app.command()
+def monitor(
+    name: Annotated[str, typer.Argument(help="use case name")],
+    input_path: Annotated[Path, typer.Option("--input", help="CSV or Parquet batch of production data")],
+    labels: Annotated[str | None, typer.Option(help="column holding the true outcome: also check efficacy")] = None,
+    stage: Annotated[str | None, typer.Option(help="check the version in this stage (default production)")] = None,
+    version: Annotated[str | None, typer.Option(help="check this version instead of a stage")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="folder for the reports (default use_cases/NAME/monitoring/reports)")
+    ] = None,
+) -> None:
+    """Check a batch for drift (and, with labels, efficacy) against a released model; exit 1 on an alert."""
+    from factory.monitor.workflow import monitor as run_monitor
+    from factory.render import monitoring_report
+
+    outcome = run_monitor(
+        _paths().root, name, input_path.resolve(), labels, stage, version, out.resolve() if out else None
+    )
+    _console().print(monitoring_report(outcome))
+    outcome.raise_for_alert()
+
+
+@app.command()
+def simulate(
+    name: Annotated[str, typer.Argument(help="use case name")],
+    output: Annotated[Path, typer.Option("--out", help="where to write the batch (.csv or .parquet)")],
+    rows: Annotated[int, typer.Option(help="rows in the batch")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same batch")] = 0,
+    shift: Annotated[
+        list[str] | None,
+        typer.Option(help="KIND[:FEATURE,...][@STRENGTH], KIND covariate, label, concept or nulls; repeatable"),
+    ] = None,
+    stage: Annotated[str | None, typer.Option(help="draw from the version in this stage (default production)")] = None,
+    version: Annotated[str | None, typer.Option(help="draw from this version instead of a stage")] = None,
+) -> None:
+    """Write a batch drawn from a released version's evaluation rows, optionally shifted (demo and tests)."""
+    from factory.monitor.workflow import simulate as run_simulate
+    from factory.render import simulation_summary
+
+    summary = run_simulate(_paths().root, name, rows, seed, shift or [], output.resolve(), stage, version)
+    _console().print(simulation_summary(summary), markup=False)
 
 
 def _report_written(paths: Any, written: list[Path], next_step: str) -> None:

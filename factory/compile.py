@@ -39,7 +39,7 @@ STAGE_PARAMS: dict[str, list[str]] = {
         "evaluation.slices",
     ],
     "train": ["task", "target", "features", "model"],
-    "evaluate": ["task", "target", "evaluation"],
+    "evaluate": ["task", "target", "features.numeric", "features.categorical", "evaluation"],
     "report": [
         "name",
         "description",
@@ -61,7 +61,7 @@ STAGE_PARAMS: dict[str, list[str]] = {
 STAGE_MODULES: dict[str, list[str]] = {
     "prepare": ["prepare.py"],
     "train": ["train.py", "search.py", "runtime.py", "predictions.py"],
-    "evaluate": ["evaluate.py", "predictions.py", "plots.py"],
+    "evaluate": ["evaluate.py", "predictions.py", "plots.py", "profile.py"],
     "report": ["report.py"],
 }
 
@@ -212,7 +212,7 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                 ]
             ),
             "params": STAGE_PARAMS["evaluate"],
-            "outs": [plots],
+            "outs": [plots, use_case.rel(use_case.reference_profile)],
             "metrics": [
                 {use_case.rel(use_case.metrics): {"cache": False}},
                 {use_case.rel(use_case.slice_metrics): {"cache": False}},

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.errors import ConfigError, ErrorGroup, FactoryError
-from factory.io import atomic_write_text
+from factory.io import atomic_write_text, read_yaml_mapping
 from factory.paths import ProjectPaths
 from factory.spec import (
     SLUG_PATTERN,
@@ -114,7 +114,9 @@ def composed_presets(paths: ProjectPaths, file: Path) -> list[Path]:
         if group.startswith("hydra") or option is None:
             continue
         found.append(paths.conf / group / f"{option}.yaml")
-    return sorted(found)
+    if paths.monitoring_defaults.is_file():
+        found.append(paths.monitoring_defaults)
+    return sorted(set(found))
 
 
 def _composition_error(shown: str, exc: Exception) -> ConfigError:
@@ -180,6 +182,23 @@ def _with_name(raw: dict[str, Any], name: str, shown: str) -> dict[str, Any]:
     return raw
 
 
+def _with_monitoring_defaults(paths: ProjectPaths, raw: dict[str, Any]) -> dict[str, Any]:
+    """The use case's `monitoring:` section merged over conf/monitoring/default.yaml."""
+    file = paths.monitoring_defaults
+    if file.is_file():
+        raw["monitoring"] = _merged(read_yaml_mapping(file, paths.rel(file)), raw.get("monitoring") or {})
+    return raw
+
+
+def _merged(base: Any, override: Any) -> Any:
+    """`override` over `base`, mapping by mapping; a component changed brings only its own params."""
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return override
+    if "component" in override and override["component"] != base.get("component"):
+        return override
+    return {**base, **{key: _merged(base[key], value) if key in base else value for key, value in override.items()}}
+
+
 def load_products(paths: ProjectPaths) -> dict[str, DataProductSpec]:
     """Compose and validate every data product in conf/data/."""
     names = product_names(paths)
@@ -208,7 +227,7 @@ def load_use_case(paths: ProjectPaths, name: str, products: Mapping[str, DataPro
     """Compose and validate one use case against the catalogue and the data products."""
     use_case = paths.use_case(name)
     shown = paths.rel(use_case.config)
-    raw = _with_name(compose_file(paths, use_case.config), name, shown)
+    raw = _with_monitoring_defaults(paths, _with_name(compose_file(paths, use_case.config), name, shown))
     spec, problems = parse_model(UseCaseSpec, raw)
     if spec is not None:
         spec, problems = check_use_case(spec, products)

@@ -54,14 +54,30 @@ def _column(name: str, column: ColumnSchema) -> pa.Column:
     return pa.Column(dtype, checks=checks, nullable=column.nullable, unique=column.unique, name=name)
 
 
-def validate_frame(frame: pd.DataFrame, schema: TableSchema, what: str, coerce: bool = False) -> None:
-    """Raise `DataValidationError` summarising every failure of `frame` against `schema`."""
+def validate_frame(
+    frame: pd.DataFrame, schema: TableSchema, what: str, coerce: bool = False, block_rows: int | None = None
+) -> None:
+    """Raise `DataValidationError` summarising every failure of `frame` against `schema`.
+
+    With `block_rows`, the frame is validated in blocks of that many rows, so the copy pandera
+    makes to coerce dtypes is one block at a time; only for schemas without uniqueness checks,
+    which need every row at once.
+    """
+    import pandas as pd
     import pandera.pandas as pa
 
-    try:
-        build_schema(schema, coerce).validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        raise DataValidationError(summarise_failures(exc.failure_cases, what, len(frame))) from exc
+    built = build_schema(schema, coerce)
+    blocks = [frame]
+    if block_rows and not schema.unique and not any(column.unique for column in schema.columns.values()):
+        blocks = [frame.iloc[start : start + block_rows] for start in range(0, len(frame), block_rows)]
+    failures = []
+    for block in blocks:
+        try:
+            built.validate(block, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            failures.append(exc.failure_cases)
+    if failures:
+        raise DataValidationError(summarise_failures(pd.concat(failures), what, len(frame)))
 
 
 def summarise_failures(failures: pd.DataFrame, what: str, rows: int) -> str:
@@ -72,7 +88,7 @@ def summarise_failures(failures: pd.DataFrame, what: str, rows: int) -> str:
     )
     for (column, check), group in grouped.groupby(["column", "check"], sort=True):
         if check == "column_in_dataframe":
-            missing = ", ".join(repr(value) for value in group["failure_case"].tolist())
+            missing = ", ".join(repr(value) for value in dict.fromkeys(group["failure_case"].tolist()))
             lines.append(f"  - missing required column(s): {missing}")
             continue
         examples = ", ".join(repr(value) for value in group["failure_case"].head(EXAMPLES_PER_CHECK).tolist())

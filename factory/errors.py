@@ -93,6 +93,12 @@ class CiReleaseFailed(FactoryError):
     exit_code = 1
 
 
+class MonitoringAlert(FactoryError):
+    """A monitoring check found drift or degraded efficacy (exit 1, so schedulers and CI notice)."""
+
+    exit_code = 1
+
+
 class ProjectError(FactoryError):
     """The working directory is not inside a factory project, or a path escapes it."""
 

@@ -26,6 +26,11 @@ class ProjectPaths:
         return self.conf / "data"
 
     @property
+    def monitoring_defaults(self) -> Path:
+        """The monitoring policy every use case starts from."""
+        return self.conf / "monitoring" / "default.yaml"
+
+    @property
     def use_cases(self) -> Path:
         """The folder holding one folder per use case."""
         return self.root / "use_cases"
@@ -135,6 +140,11 @@ class UseCasePaths:
         return self.artifacts / "slice_metrics.json"
 
     @property
+    def reference_profile(self) -> Path:
+        """What the evaluation data looked like: the reference monitoring compares batches with."""
+        return self.artifacts / "reference_profile.json"
+
+    @property
     def plots(self) -> Path:
         """Plot data (CSV) and images (PNG)."""
         return self.artifacts / "plots"
@@ -158,6 +168,11 @@ class UseCasePaths:
     def monitoring_log(self) -> Path:
         """One JSON line per monitoring check: when, which version, the verdict."""
         return self.monitoring / "log.jsonl"
+
+    @property
+    def monitoring_reports(self) -> Path:
+        """The full JSON and HTML report of each check (git-ignored)."""
+        return self.monitoring / "reports"
 
     def rel(self, path: Path) -> str:
         """`path` relative to the use case folder (DVC's view from its dvc.yaml), POSIX style."""

@@ -11,6 +11,9 @@ Calling conventions, by kind:
 - ``feature(params) -> scikit-learn transformer``
 - ``model(params) -> scikit-learn estimator``
 - ``metric(params, y_true, y_pred, y_proba, labels) -> float``
+- ``drift(params, reference, current) -> (statistic, drifted)``: numeric tests get two 1-D
+  float arrays of non-null values; categorical tests get two count arrays aligned on the
+  same categories. `applies_to` says which of the two a test accepts.
 
 Component modules import heavy libraries inside their functions, so loading the whole
 catalogue stays cheap and each stage pays only for what it runs.
@@ -34,11 +37,12 @@ from factory.errors import ComponentError
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["source", "transform", "feature", "model", "metric"]
-KINDS: tuple[Kind, ...] = ("source", "transform", "feature", "model", "metric")
+Kind = Literal["source", "transform", "feature", "model", "metric", "drift"]
+KINDS: tuple[Kind, ...] = ("source", "transform", "feature", "model", "metric", "drift")
 TASKS = ("binary_classification", "multiclass_classification", "regression")
 CLASSIFICATION = ("binary_classification", "multiclass_classification")
 REGRESSION = ("regression",)
+NUMERIC, CATEGORICAL = "numeric", "categorical"
 
 COMPONENTS_PACKAGE = "components"
 
@@ -76,6 +80,7 @@ class Component:
     needs_proba: bool = False
     reads_products: Callable[[Any], list[str]] | None = None
     reads_files: Callable[[Any], list[str]] | None = None
+    applies_to: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -122,6 +127,7 @@ def register(
     needs_proba: bool = False,
     reads_products: Callable[[Any], list[str]] | None = None,
     reads_files: Callable[[Any], list[str]] | None = None,
+    applies_to: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
     """Register a component function under `kind` and `name`."""
     if kind not in KINDS:
@@ -148,6 +154,7 @@ def register(
             needs_proba=needs_proba,
             reads_products=reads_products,
             reads_files=reads_files,
+            applies_to=applies_to,
         )
         return function
 

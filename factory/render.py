@@ -18,6 +18,7 @@ from factory.build import BuildPlan, BuildReport, BuildTarget, TargetResult
 from factory.ci.plan import PlannedUseCase
 from factory.ci.release import CiReleaseReport
 from factory.errors import FactoryError
+from factory.monitor.workflow import MonitorOutcome, SimulationSummary
 from factory.release.registry_state import VersionInfo
 from factory.release.workflow import ReleaseOutcome, gate_rows
 from factory.spec import DataProductSpec, UseCaseSpec, json_schema
@@ -179,3 +180,46 @@ def ci_release_table(report: CiReleaseReport) -> Table:
         outcome = f"[{colours[result.outcome]}]{result.outcome}[/]"
         table.add_row(result.name, result.stage or "-", result.version or "-", outcome, Text(result.detail))
     return table
+
+
+def monitoring_report(outcome: MonitorOutcome) -> Table:
+    """Every column checked, with its test and verdict; the caption gives the overall verdict."""
+    record = outcome.record
+    verdict = "[red]ALERT[/]: " + "; ".join(outcome.reasons) if outcome.alert else "[green]ok[/]: no alert"
+    caption = f"{verdict}\nreport: {outcome.report_html}\nlog: {outcome.log}"
+    title = f"{record.use_case} {record.version}: {record.rows} rows, {len(record.drifted_features)} feature(s) drifted"
+    table = Table(title=title, caption=caption)
+    for heading in ("column", "test", "statistic", "threshold", "null share", "verdict"):
+        table.add_column(heading)
+    for column in [*outcome.drift.features, outcome.drift.prediction]:
+        table.add_row(
+            column.name,
+            column.test,
+            _figure(column.statistic),
+            str(column.threshold),
+            f"{column.reference_null_share:.3f} -> {column.current_null_share:.3f}",
+            "[red]DRIFT[/]" if column.drifted else "[green]ok[/]",
+        )
+    if record.efficacy is not None:
+        efficacy = record.efficacy
+        table.add_row(
+            f"efficacy ({efficacy.metric})",
+            f"baseline {efficacy.baseline:.4f}",
+            f"{efficacy.current:.4f}",
+            f"tolerance {efficacy.tolerance}",
+            "",
+            "[red]DEGRADED[/]" if efficacy.degraded else "[green]ok[/]",
+        )
+    return table
+
+
+def simulation_summary(summary: SimulationSummary) -> str:
+    """One line: how many rows, from which version, with which shifts, written where."""
+    shifts = ", ".join(
+        f"{shift.kind}{':' + ','.join(shift.features) if shift.features else ''}@{shift.strength:g}"
+        for shift in summary.shifts
+    )
+    return (
+        f"wrote {summary.rows} row(s) from {summary.name} {summary.version} "
+        f"({shifts or 'no shift'}) -> {summary.output}"
+    )

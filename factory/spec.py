@@ -112,6 +112,12 @@ class Runtime(StrictModel):
     n_jobs: int = Field(default=1, ge=-1, description="parallel search fits (-1: all cores or all Dask workers)")
 
 
+class DriftRef(ComponentRef):
+    """A drift test component."""
+
+    kind: ClassVar[registry.Kind] = "drift"
+
+
 # ---------------------------------------------------------------- data products
 
 
@@ -293,6 +299,28 @@ class Approvals(StrictModel):
     approvals: list[Approval] = Field(default_factory=list)
 
 
+class DriftTests(StrictModel):
+    """The drift test for batches under the small-sample size, and the one for larger batches."""
+
+    small: DriftRef
+    large: DriftRef
+
+
+class Monitoring(StrictModel):
+    """Monitoring policy: drift tests per feature type, dataset drift and efficacy thresholds.
+
+    Every key is required here: the defaults live in conf/monitoring/default.yaml, which the
+    composition merges beneath each use case's `monitoring:` section.
+    """
+
+    small_sample_rows: int = Field(ge=1, description="batches with fewer rows use the `small` tests")
+    numeric: DriftTests
+    categorical: DriftTests
+    null_share_increase: float = Field(gt=0.0, le=1.0, description="a rise in missing values that is drift")
+    dataset_drift_share: float = Field(gt=0.0, le=1.0, description="share of drifted features that is dataset drift")
+    efficacy_tolerance: float = Field(ge=0.0, description="allowed drop of the primary metric on labelled data")
+
+
 class UseCaseSpec(StrictModel):
     """A use case: the data it reads, the model it trains and how it is judged."""
 
@@ -311,6 +339,7 @@ class UseCaseSpec(StrictModel):
     evaluation: Evaluation
     release: Release = Field(default_factory=Release)
     runtime: Runtime = Field(default_factory=Runtime)
+    monitoring: Monitoring | None = Field(default=None, description="conf/monitoring/default.yaml, then overrides")
 
 
 class UseCaseParams(UseCaseSpec):
@@ -480,6 +509,7 @@ def check_use_case(spec: UseCaseSpec, products: Mapping[str, DataProductSpec]) -
         for i, s in enumerate(spec.features.categorical_steps)
     ]
     features = spec.features.model_copy(update={"numeric_steps": numeric_steps, "categorical_steps": categorical_steps})
+    monitoring = _check_monitoring(spec.monitoring, problems)
 
     for index, metric in enumerate(spec.evaluation.all_metrics):
         key = "evaluation.primary_metric" if index == 0 else "evaluation.metrics"
@@ -510,7 +540,33 @@ def check_use_case(spec: UseCaseSpec, products: Mapping[str, DataProductSpec]) -
             )
     if isinstance(model, ModelRef) and model.search is not None and model is not spec.model:
         model = model.model_copy(update={"search": _check_search(model, spec, problems)})
-    return spec.model_copy(update={"model": model, "features": features}), problems
+    return spec.model_copy(update={"model": model, "features": features, "monitoring": monitoring}), problems
+
+
+def _check_monitoring(policy: Monitoring | None, problems: list[Problem]) -> Monitoring | None:
+    """Resolve the policy's drift tests, each for the feature type of its slot."""
+    if policy is None:
+        return None
+    groups = {}
+    for group in (registry.NUMERIC, registry.CATEGORICAL):
+        tests: DriftTests = getattr(policy, group)
+        resolved = {}
+        for size in ("small", "large"):
+            key = f"monitoring.{group}.{size}"
+            ref = resolve_component(getattr(tests, size), key, problems)
+            known = registry.names("drift")
+            if ref.component in known and group not in registry.get("drift", ref.component).applies_to:
+                fitting = [c.name for c in registry.components("drift") if group in c.applies_to]
+                problems.append(
+                    Problem(
+                        f"{key}.component",
+                        f"a drift test for {group} features ({', '.join(fitting)})",
+                        repr(ref.component),
+                    )
+                )
+            resolved[size] = ref
+        groups[group] = tests.model_copy(update=resolved)
+    return policy.model_copy(update=groups)
 
 
 def _check_search(model: ModelRef, spec: UseCaseSpec, problems: list[Problem]) -> Search:
@@ -655,6 +711,7 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
         "TransformRef": ("component", registry.names("transform")),
         "FeatureRef": ("component", registry.names("feature")),
         "ModelRef": ("component", registry.names("model")),
+        "DriftRef": ("component", registry.names("drift")),
         "Evaluation": ("primary_metric", registry.names("metric")),
     }
     for definition, (field, names) in enums.items():

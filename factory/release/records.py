@@ -47,6 +47,9 @@ class ReleaseRecord(BaseModel):
     contract_sha256: str
     training_sha256: str
     released_by: str
+    # The reference profile monitoring compares batches with; None in records made before it existed.
+    profile_path: str | None = None
+    profile_sha256: str | None = None
 
     @property
     def passed(self) -> bool:

@@ -7,6 +7,7 @@ the reviewed types; the input is validated against the use case's declared input
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,28 +47,44 @@ def resolve_version(root: Path, name: str, stage: str | None, version: str | Non
         raise FactoryError(f"unknown stage {stage!r}; expected one of: {', '.join(registry_state.STAGES)}")
     held = registry_state.holders(root, name).get(stage)
     if held is None:
-        raise FactoryError(f"{name}: no version is in {stage} (see `factory releases {name}`)")
+        raise FactoryError(
+            f"{name}: no version is in {stage}; release a committed build with `factory release {name}` "
+            f"(see `factory releases {name}`), or pass --version"
+        )
     return registry_state.find_version(root, name, held)
 
 
 def fetch_model_bytes(root: Path, info: registry_state.VersionInfo) -> bytes:
     """The released model file, from the DVC remote at the version's tag, checked against its record."""
-    import dvc.api
-
     if info.record is None:
         raise ModelFileError(f"{info.tag}: no release record; refusing to score with an unverifiable model")
-    try:
-        with dvc.api.open(info.record.model_path, repo=str(root), rev=info.tag, mode="rb") as stream:
-            data = stream.read()
-    except Exception as exc:  # DVC raises many types for a missing remote or object
-        raise ModelFileError(f"{info.tag}: cannot fetch {info.record.model_path} from the DVC remote ({exc})") from exc
-    digest = sha256_bytes(data)
-    if digest != info.record.model_sha256:
-        raise ModelFileError(
-            f"{info.tag}: model file sha256 {digest} differs from the release record's "
-            f"{info.record.model_sha256}; refusing to score"
-        )
-    return data
+    (model,) = fetch_verified(root, info.tag, [(info.record.model_path, info.record.model_sha256, "model file")])
+    return model
+
+
+def fetch_verified(root: Path, tag: str, files: Sequence[tuple[str, str, str]]) -> list[bytes]:
+    """DVC-tracked files as released at `tag`, each refused unless its sha256 is the record's.
+
+    `files` holds (path, sha256, what) triples. One DVC file system serves them all, because
+    opening one reads every pipeline of the revision.
+    """
+    from dvc.api import DVCFileSystem
+
+    contents = []
+    fs = None
+    for path, sha256, what in files:
+        try:
+            fs = fs or DVCFileSystem(url=str(root), rev=tag)
+            data = fs.read_bytes(path)
+        except Exception as exc:  # DVC raises many types for a missing remote or object
+            raise ModelFileError(f"{tag}: cannot fetch {path} from the DVC remote ({exc})") from exc
+        digest = sha256_bytes(data)
+        if digest != sha256:
+            raise ModelFileError(
+                f"{tag}: {what} sha256 {digest} differs from the release record's {sha256}; refusing to use it"
+            )
+        contents.append(data)
+    return contents
 
 
 def released_params(root: Path, info: registry_state.VersionInfo) -> tuple[UseCaseParams, dict[str, DataProductSpec]]:
@@ -97,12 +114,19 @@ def read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise FactoryError(f"{path}: no such input file")
     try:
-        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        table = _read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except Exception as exc:
         raise DataValidationError(f"{path}: cannot read it as {path.suffix or 'CSV'} ({exc})") from exc
     if table.empty:
-        raise DataValidationError(f"{path}: no rows to score")
+        raise DataValidationError(f"{path}: the table has no rows")
     return table
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Parquet into pandas, releasing Arrow's buffers column by column (about half the peak memory)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
 
 
 def score(

@@ -90,6 +90,7 @@ def plan_release(root: Path, name: str, stage: str | None = None) -> ReleasePlan
     model_md5 = _locked_model_md5(paths)
     metrics = json.loads(paths.metrics.read_text(encoding="utf-8"))
     model_sha = sha256_file(paths.model)
+    profile = paths.reference_profile if paths.reference_profile.is_file() else None
 
     known = registry_state.versions(root, name)
     holders = registry_state.holders(root, name)
@@ -119,6 +120,8 @@ def plan_release(root: Path, name: str, stage: str | None = None) -> ReleasePlan
         contract_sha256=contract,
         training_sha256=training,
         released_by=user(root),
+        profile_path=ProjectPaths(root).rel(profile) if profile else None,
+        profile_sha256=sha256_file(profile) if profile else None,
     )
     approval_required = stage == "production" and params.risk_tier == "high"
     return ReleasePlan(

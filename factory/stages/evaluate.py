@@ -9,13 +9,14 @@ from factory.paths import UseCasePaths
 from factory.spec import UseCaseParams
 from factory.stages import plots
 from factory.stages.predictions import Predictions, metric_value, predict
+from factory.stages.profile import build_profile
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
 def run(params: UseCaseParams, paths: UseCasePaths) -> None:
-    """Write metrics.json, slice_metrics.json and the plots folder."""
+    """Write metrics.json, slice_metrics.json, the reference profile and the plots folder."""
     import pandas as pd
 
     test = pd.read_parquet(paths.test_data)
@@ -23,6 +24,17 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     metrics = compute_metrics(predictions, params)
     write_json(paths.metrics, {**metrics, "n_test": len(test)})
     write_json(paths.slice_metrics, slice_metrics(test, predictions, params))
+    profile = build_profile(
+        test,
+        params.features.numeric,
+        params.features.categorical,
+        predictions.y_pred,
+        params.task,
+        params.target,
+        metrics,
+        params.evaluation.primary_metric,
+    )
+    write_json(paths.reference_profile, profile)
     plots.write_plots(
         paths.plots, predictions.y_true, predictions.y_pred, predictions.y_proba, predictions.labels, params.task
     )

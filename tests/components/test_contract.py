@@ -65,10 +65,15 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("metric", "rmse"): {},
     ("metric", "mae"): {},
     ("metric", "r2"): {},
+    ("drift", "ks"): {"threshold": 0.01},
+    ("drift", "wasserstein"): {"threshold": 0.2},
+    ("drift", "chi_square"): {"threshold": 0.01},
+    ("drift", "jensen_shannon"): {"threshold": 0.2},
+    ("drift", "psi"): {"threshold": 0.25, "bins": 5},
 }
 
 COMPONENTS = registry.components()
-PACKAGES = {"source": "sources", "transform": "transforms", "feature": "features", "model": "models"}
+PACKAGES = {"source": "sources", "transform": "transforms", "feature": "features", "model": "models", "drift": "drift"}
 
 
 def _id(component: registry.Component) -> str:
@@ -216,10 +221,23 @@ def _run_metric(component, params, context: RunContext, frame: pd.DataFrame) -> 
     return result
 
 
+def _run_drift(component, params, context: RunContext, frame: pd.DataFrame) -> tuple[float, bool]:
+    rng = np.random.default_rng(3)
+    if registry.NUMERIC in component.applies_to:
+        result = component(params, rng.normal(size=200), rng.normal(1.0, 1.0, size=150))
+    else:
+        result = component(params, np.array([50, 30, 20, 0]), np.array([20, 30, 45, 5]))
+    statistic, drifted = result
+    assert type(statistic) is float and type(drifted) is bool
+    assert drifted, "a clear shift is drift for every test"
+    return result
+
+
 RUNNERS = {
     "source": _run_source,
     "transform": _run_transform,
     "feature": _run_feature,
     "model": _run_model,
     "metric": _run_metric,
+    "drift": _run_drift,
 }
