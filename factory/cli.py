@@ -370,6 +370,19 @@ def ci_release(
     report.raise_for_failures()
 
 
+@ci_app.command("monitor")
+def ci_monitor(
+    inputs: Annotated[Path, typer.Option(help="folder of this period's batches, one <use case>.parquet or .csv each")],
+) -> None:
+    """Monitor every production model against its batch in INPUTS; exit 1 on any alert or bad batch."""
+    from factory.ci.monitor import ci_monitor as run_ci_monitor
+    from factory.render import ci_monitor_table
+
+    report = run_ci_monitor(_paths().root, inputs.resolve())
+    _console().print(ci_monitor_table(report))
+    report.raise_for_alerts()
+
+
 @app.command()
 def stage(
     stage_name: Annotated[str, typer.Argument(metavar="STAGE", help="data-product, prepare, train, evaluate, report")],

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from factory import registry
 from factory.build import BuildPlan, BuildReport, BuildTarget, TargetResult
+from factory.ci.monitor import CiMonitorReport
 from factory.ci.plan import PlannedUseCase
 from factory.ci.release import CiReleaseReport
 from factory.errors import FactoryError
@@ -179,6 +180,19 @@ def ci_release_table(report: CiReleaseReport) -> Table:
     for result in report.results:
         outcome = f"[{colours[result.outcome]}]{result.outcome}[/]"
         table.add_row(result.name, result.stage or "-", result.version or "-", outcome, Text(result.detail))
+    return table
+
+
+def ci_monitor_table(report: CiMonitorReport) -> Table:
+    """One row per production use case: the version checked, the verdict and its reasons."""
+    caption = f"batches from {report.inputs}" if report.checks else "no use case has a version in production"
+    table = Table(title="Monitoring of the production models", caption=caption)
+    for column in ("use case", "version", "verdict", "detail", "report"):
+        table.add_column(column, no_wrap=column in ("use case", "version", "verdict"))
+    colours = {"ok": "green", "alert": "red", "error": "red", "no batch": "yellow"}
+    for check in report.checks:
+        verdict = f"[{colours[check.outcome]}]{check.outcome}[/]"
+        table.add_row(check.name, check.version, verdict, Text(check.detail), Text(check.report or "-"))
     return table
 
 
