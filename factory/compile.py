@@ -52,6 +52,7 @@ STAGE_PARAMS: dict[str, list[str]] = {
         "model",
         "evaluation",
         "release",
+        "card",
     ],
 }
 
@@ -61,7 +62,7 @@ STAGE_MODULES: dict[str, list[str]] = {
     "prepare": ["prepare.py"],
     "train": ["train.py"],
     "evaluate": ["evaluate.py", "plots.py"],
-    "report": ["report.py"],
+    "report": ["report.py", "card.py"],
 }
 
 
@@ -216,12 +217,20 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                     use_case.rel(use_case.metrics),
                     use_case.rel(use_case.slice_metrics),
                     use_case.rel(use_case.model),
+                    use_case.rel(use_case.train_data),
+                    plots,
+                    *rel(paths.rel(paths.product_stats(output)) for output in product_files),
                     *stage_code("report"),
                 ]
             ),
-            "params": STAGE_PARAMS["report"],
+            # The card shows each product's declared schema, read from the root params.yaml.
+            "params": [
+                *STAGE_PARAMS["report"],
+                {use_case.rel(paths.params_yaml): [f"products.{item.product}" for item in spec.data]},
+            ],
             "outs": [
                 {use_case.rel(use_case.model_card): {"cache": False}},
+                {use_case.rel(use_case.model_card_html): {"cache": False}},
                 {use_case.rel(use_case.lineage): {"cache": False}},
             ],
         },

@@ -31,7 +31,7 @@ def digests(root: Path) -> dict[str, str]:
     return {
         str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
         for f in files
-        if f.is_file() and f.name != "lineage.json" and f.name != "model_card.md"
+        if f.is_file() and f.name not in ("lineage.json", "model_card.md", "model_card.html")
     }
 
 
@@ -57,6 +57,7 @@ def test_build_makes_every_output_and_a_metrics_table(built: tuple[Path, Runner,
             "metrics.json",
             "slice_metrics.json",
             "model_card.md",
+            "model_card.html",
             "lineage.json",
             "train.parquet",
             "test.parquet",
