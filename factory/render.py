@@ -248,7 +248,16 @@ def inventory_output(rows: list[InventoryRow], formats: list[str]) -> Table | st
         lines += ["| " + " | ".join(cell[c].replace("|", "\\|") for c in INVENTORY_COLUMNS) + " |" for cell in cells]
         return "\n".join(lines) + "\n"
     table = Table(title=f"Inventory ({len(rows)} use case(s))")
-    for column in ("use case", "owner", "risk", "status", "production", "data products", "primary metric", "monitoring"):
+    for column in (
+        "use case",
+        "owner",
+        "risk",
+        "status",
+        "production",
+        "data products",
+        "primary metric",
+        "monitoring",
+    ):
         table.add_column(column)
     for row, cell in zip(rows, cells, strict=True):
         since = f" since {row.production_since[:10]}" if row.production_since else ""

@@ -120,7 +120,7 @@ def releases_chart(by_day: list[tuple[str, int]], width: int = 640, height: int 
     if not by_day:
         return '<p class="muted">No releases yet.</p>'
     top = max(count for _, count in by_day)
-    slot = width / len(by_day)
+    slot = min(width / len(by_day), 80.0)  # a few days' bars stay narrow
     bars = []
     for index, (day, count) in enumerate(by_day):
         bar = (height - 30) * count / top
