@@ -122,7 +122,10 @@ def clone_built_examples(tmp_path_factory: pytest.TempPathFactory, target: Path)
     """
     from filelock import FileLock
 
-    shared = tmp_path_factory.getbasetemp().parent
+    # xdist workers each get a folder under the run's base folder; share that one. Without
+    # xdist the base folder is the run's own: its parent outlives the code that built it.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     template = shared / "built-examples"
     with FileLock(str(shared / "built-examples.lock")):
         if not (template / ".built").is_file():
