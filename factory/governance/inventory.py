@@ -7,6 +7,7 @@ Every figure comes from the repository: the validated configs, the build records
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -95,22 +96,25 @@ class InventoryQuery:
 
 
 def build_inventory(root: Path, query: InventoryQuery | None = None) -> list[InventoryRow]:
-    """One row per use case, in name order; only the rows matching `query` when one is given."""
+    """One row per use case, in name order; only the use cases matching `query` when one is given."""
     project = load_project(ProjectPaths(root))
-    query = query or InventoryQuery()
+    return [_row(project, spec) for spec in select_use_cases(project, query or InventoryQuery())]
+
+
+def select_use_cases(project: Project, query: InventoryQuery) -> list[UseCaseSpec]:
+    """The use cases that match every filter of `query`, from their declarations alone."""
     checks = [_dependency_check(item, project) for item in query.depends_on]
-    rows = [_row(project, spec) for spec in project.use_cases.values()]
     return [
-        row
-        for row in rows
-        if all(check(row) for check in checks)
-        and (query.component is None or query.component in row.components)
-        and (query.owner is None or row.owner.lower() == query.owner.lower())
-        and (query.risk_tier is None or row.risk_tier == query.risk_tier)
+        spec
+        for spec in project.use_cases.values()
+        if all(check(spec) for check in checks)
+        and (query.component is None or query.component in _components(project, spec))
+        and (query.owner is None or spec.owner.lower() == query.owner.lower())
+        and (query.risk_tier is None or spec.risk_tier == query.risk_tier)
     ]
 
 
-def _dependency_check(item: str, project: Project) -> Any:
+def _dependency_check(item: str, project: Project) -> Callable[[UseCaseSpec], bool]:
     kind, _, value = item.partition(":")
     if kind == "data" and value:
         if value not in project.products:
@@ -120,9 +124,9 @@ def _dependency_check(item: str, project: Project) -> Any:
                 f"a declared data product (one of: {', '.join(sorted(project.products))})",
                 repr(value),
             )
-        return lambda row: value in row.data_products or value in row.upstream_products
+        return lambda spec: value in _products_read(project, spec)
     if kind == "column" and value:
-        return lambda row: value in row.columns
+        return lambda spec: value in _columns(spec)
     raise ConfigError.single("factory inventory", "--depends-on", "data:<product> or column:<name>", repr(item))
 
 
@@ -231,6 +235,12 @@ def _product_hashes(project: Project, spec: UseCaseSpec) -> dict[str, str | None
     }
 
 
+def _products_read(project: Project, spec: UseCaseSpec) -> list[str]:
+    """The products a use case reads, and those joined into them."""
+    direct = [item.product for item in spec.data]
+    return direct + _upstream(project, direct)
+
+
 def _upstream(project: Project, names: list[str]) -> list[str]:
     """Products joined into the given ones, transitively (not the given ones themselves)."""
     found: list[str] = []
@@ -262,7 +272,7 @@ def _components(project: Project, spec: UseCaseSpec) -> list[str]:
         names |= {step.component for step in spec.features.numeric_steps}
     if spec.features.categorical:
         names |= {step.component for step in spec.features.categorical_steps}
-    for product_name in [item.product for item in spec.data] + _upstream(project, [i.product for i in spec.data]):
+    for product_name in _products_read(project, spec):
         product = project.products[product_name]
         names |= {product.source.component, *(ref.component for ref in product.transforms)}
     return sorted(names)
