@@ -223,12 +223,11 @@ def inventory(
 ) -> None:
     """One row per use case: owner, risk, status, production version, data, metrics, monitoring."""
     from factory.governance.inventory import InventoryQuery, build_inventory
-    from factory.render import inventory_output
+    from factory.render import inventory_output, output_format
 
-    query = InventoryQuery(tuple(depends_on or ()), component, owner, risk_tier)
-    rows = build_inventory(_paths().root, query)
-    formats = [name for name, chosen in (("json", as_json), ("csv", as_csv), ("markdown", as_markdown)) if chosen]
-    output = inventory_output(rows, formats)
+    chosen = output_format({"json": as_json, "csv": as_csv, "markdown": as_markdown})
+    rows = build_inventory(_paths().root, InventoryQuery(tuple(depends_on or ()), component, owner, risk_tier))
+    output = inventory_output(rows, chosen)
     if isinstance(output, str):
         sys.stdout.write(output)
     else:

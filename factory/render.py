@@ -227,13 +227,17 @@ INVENTORY_COLUMNS = (
 )
 
 
-def inventory_output(rows: list[InventoryRow], formats: list[str]) -> Table | str:
-    """The inventory as a rich table, or as JSON, CSV or Markdown text (at most one format)."""
+def output_format(chosen: dict[str, bool]) -> str:
+    """The one output format flag given (e.g. {"json": True, "csv": False}), or "table" for none."""
+    formats = [name for name, flag in chosen.items() if flag]
     if len(formats) > 1:
-        raise ConfigError.single(
-            "factory inventory", "format", "at most one of --json, --csv, --markdown", ", ".join(formats)
-        )
-    output = formats[0] if formats else "table"
+        flags = ", ".join(f"--{name}" for name in chosen)
+        raise ConfigError.single("factory inventory", "format", f"at most one of {flags}", ", ".join(formats))
+    return formats[0] if formats else "table"
+
+
+def inventory_output(rows: list[InventoryRow], output: str) -> Table | str:
+    """The inventory as a rich table, or as "json", "csv" or "markdown" text."""
     if output == "json":
         return json.dumps([row.to_dict() for row in rows], indent=2, sort_keys=True) + "\n"
     cells = [{column: _inventory_cell(row, column) for column in INVENTORY_COLUMNS} for row in rows]

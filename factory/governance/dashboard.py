@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.gitrepo import git
-from factory.governance.inventory import InventoryRow, build_inventory
+from factory.governance.inventory import STATUSES, InventoryRow, build_inventory
 from factory.io import atomic_write_text
 from factory.monitor.log import MonitoringRecord, read_log
 from factory.paths import ProjectPaths
@@ -186,8 +186,6 @@ def _markup(html: str | None) -> Any:
 
 
 def _statuses(rows: list[InventoryRow]) -> list[str]:
-    from factory.governance.inventory import STATUSES
-
     return [status for status in STATUSES if any(row.status == status for row in rows)]
 
 

@@ -23,6 +23,7 @@ from factory.errors import GitError
 from factory.gitrepo import git
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.spec import Card, DataProductSpec, UseCaseParams
+from factory.stages import load_product_params
 
 SECTIONS = (
     "Model details",
@@ -65,8 +66,6 @@ class CardInputs:
 
 def read_inputs(params: UseCaseParams, paths: UseCasePaths, lineage: dict[str, Any]) -> CardInputs:
     """Read the metrics, product facts, training size and search results of a build."""
-    from factory.stages import load_product_params
-
     project = ProjectPaths(paths.root)
     specs = load_product_params(project) if project.params_yaml.is_file() else {}
     products = [
