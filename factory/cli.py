@@ -48,10 +48,10 @@ def _console(stderr: bool = False) -> Any:
 
 @app.command()
 def check(names: Names = None) -> None:
-    """Validate the data products and use case configs; print every problem found."""
-    from factory.compose import load_project
+    """Validate the data products and use case configs, and hold them to the governance policy."""
+    from factory.governance.policy import check_project
 
-    project = load_project(_paths(), names)
+    project = check_project(_paths(), names)
     _console().print(
         f"[green]ok[/]: {len(project.products)} data product(s) and {len(project.use_cases)} use case(s) are valid"
     )
@@ -233,6 +233,72 @@ def simulate(
 
     summary = run_simulate(_paths().root, name, rows, seed, shift or [], output.resolve(), stage, version)
     _console().print(simulation_summary(summary), markup=False)
+
+
+@app.command()
+def lineage(
+    name: Annotated[str, typer.Argument(help="use case name")],
+    version: Annotated[str | None, typer.Option(help="a released version, read from Git at its tag")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Where a model came from: commit, config hash, data back to raw sources, code, packages."""
+    from factory.governance.lineage import trace
+    from factory.render import lineage_json, lineage_tree
+
+    found = trace(_paths().root, name, version)
+    if as_json:
+        sys.stdout.write(lineage_json(found))
+    else:
+        _console().print(lineage_tree(found))
+
+
+@app.command()
+def inventory(
+    depends_on: Annotated[
+        list[str] | None, typer.Option("--depends-on", help="data:<product> or column:<name> (repeatable)")
+    ] = None,
+    component: Annotated[str | None, typer.Option(help="only use cases that run this component")] = None,
+    owner: Annotated[str | None, typer.Option(help="only use cases of this owner (e-mail)")] = None,
+    risk_tier: Annotated[str | None, typer.Option("--risk-tier", help="low, medium or high")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="print a Markdown table")] = False,
+) -> None:
+    """One row per use case: owner, risk, status, production version, data, metrics, monitoring."""
+    from factory.governance.inventory import InventoryQuery, build_inventory
+    from factory.render import inventory_output, output_format
+
+    chosen = output_format({"json": as_json, "csv": as_csv, "markdown": as_markdown})
+    rows = build_inventory(_paths().root, InventoryQuery(tuple(depends_on or ()), component, owner, risk_tier))
+    output = inventory_output(rows, chosen)
+    if isinstance(output, str):
+        sys.stdout.write(output)
+    else:
+        _console().print(output)
+
+
+@app.command()
+def audit() -> None:
+    """Check every use case for governance gaps; exit 1 listing each gap and its fix."""
+    from factory.governance.audit import audit as run_audit
+    from factory.render import audit_table
+
+    report = run_audit(_paths().root)
+    _console().print(audit_table(report))
+    report.raise_for_gaps()
+
+
+@app.command()
+def dashboard(
+    out: Annotated[Path, typer.Option(help="folder to write the site into")] = Path("build/dashboard"),
+) -> None:
+    """Write the governance dashboard: a static HTML site of KPIs, the inventory and each use case."""
+    from factory.governance.dashboard import write_dashboard
+
+    paths = _paths()
+    folder = out if out.is_absolute() else Path.cwd() / out
+    pages = write_dashboard(paths.root, folder)
+    _console().print(f"wrote {len(pages)} page(s); open {pages[0]}", markup=False)
 
 
 def _report_written(paths: Any, written: list[Path], next_step: str) -> None:

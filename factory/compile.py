@@ -53,6 +53,7 @@ STAGE_PARAMS: dict[str, list[str]] = {
         "model",
         "evaluation",
         "release",
+        "card",
     ],
 }
 
@@ -62,7 +63,7 @@ STAGE_MODULES: dict[str, list[str]] = {
     "prepare": ["prepare.py"],
     "train": ["train.py", "search.py", "runtime.py", "predictions.py"],
     "evaluate": ["evaluate.py", "predictions.py", "plots.py", "profile.py"],
-    "report": ["report.py"],
+    "report": ["report.py", "card.py"],
 }
 
 
@@ -226,12 +227,20 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                     use_case.rel(use_case.slice_metrics),
                     use_case.rel(use_case.model),
                     *([use_case.rel(use_case.search)] if spec.model.search else []),
+                    use_case.rel(use_case.train_data),
+                    plots,
+                    *rel(paths.rel(paths.product_stats(output)) for output in product_files),
                     *stage_code("report"),
                 ]
             ),
-            "params": STAGE_PARAMS["report"],
+            # The card shows each product's declared schema, read from the root params.yaml.
+            "params": [
+                *STAGE_PARAMS["report"],
+                {use_case.rel(paths.params_yaml): [f"products.{item.product}" for item in spec.data]},
+            ],
             "outs": [
                 {use_case.rel(use_case.model_card): {"cache": False}},
+                {use_case.rel(use_case.model_card_html): {"cache": False}},
                 {use_case.rel(use_case.lineage): {"cache": False}},
             ],
         },

@@ -109,3 +109,9 @@ class ErrorGroup(FactoryError):
     def __init__(self, errors: list[FactoryError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(error) for error in errors))
+
+
+class GovernanceGaps(FactoryError):
+    """`factory audit` found use cases that fall short of the governance rules."""
+
+    exit_code = 1

@@ -155,6 +155,11 @@ class UseCasePaths:
         return self.artifacts / "model_card.md"
 
     @property
+    def model_card_html(self) -> Path:
+        """The model card as one self-contained HTML page."""
+        return self.artifacts / "model_card.html"
+
+    @property
     def lineage(self) -> Path:
         """Where the model came from: commit, data hashes, params, packages."""
         return self.artifacts / "lineage.json"

@@ -321,6 +321,27 @@ class Monitoring(StrictModel):
     efficacy_tolerance: float = Field(ge=0.0, description="allowed drop of the primary metric on labelled data")
 
 
+class Card(StrictModel):
+    """What only people can say about a model, for its model card (Mitchell et al., 2019).
+
+    Every field is optional here; the governance policy (conf/governance/policy.yaml) says
+    which fields each risk tier requires, and the card shows the absent ones as missing.
+    """
+
+    intended_use: str | None = Field(default=None, description="the primary intended uses")
+    intended_users: str | None = Field(default=None, description="who is meant to use the predictions")
+    out_of_scope_uses: list[str] = Field(default_factory=list, description="uses the model must not be put to")
+    factors: str | None = Field(
+        default=None, description="groups, conditions or settings the model may behave differently on"
+    )
+    ethical_considerations: str | None = Field(default=None, description="risks to people and how they are handled")
+    caveats_and_recommendations: str | None = Field(default=None, description="known limits and advice to users")
+
+    def missing(self) -> list[str]:
+        """The fields left empty, in declaration order."""
+        return [name for name in type(self).model_fields if not getattr(self, name)]
+
+
 class UseCaseSpec(StrictModel):
     """A use case: the data it reads, the model it trains and how it is judged."""
 
@@ -340,6 +361,7 @@ class UseCaseSpec(StrictModel):
     release: Release = Field(default_factory=Release)
     runtime: Runtime = Field(default_factory=Runtime)
     monitoring: Monitoring | None = Field(default=None, description="conf/monitoring/default.yaml, then overrides")
+    card: Card = Field(default_factory=Card, description="the human fields of the model card")
 
 
 class UseCaseParams(UseCaseSpec):

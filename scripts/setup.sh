@@ -24,3 +24,4 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   fi
   echo "$wanted" > "$stamp"
 fi
+bash scripts/setup-browser.sh

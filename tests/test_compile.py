@@ -43,7 +43,13 @@ def test_use_case_pipeline_has_precise_deps_and_params(project: Path) -> None:
         assert f"../../components/metrics/{metric}.py" in evaluate_deps
     assert "../../components/metrics/rmse.py" not in evaluate_deps
     for stage, keys in STAGE_PARAMS.items():
-        assert stages[stage]["params"] == keys
+        assert stages[stage]["params"][: len(keys)] == keys
+    # The card shows the products' declared schemas, from the root params.yaml.
+    assert stages["report"]["params"][-1] == {"../../params.yaml": ["products.customers", "products.customer-usage"]}
+    assert {"artifacts/plots", "artifacts/train.parquet", "../../data/products/customers.stats.json"} <= set(
+        stages["report"]["deps"]
+    )
+    assert {"artifacts/model_card.html": {"cache": False}} in stages["report"]["outs"]
     assert stages["evaluate"]["metrics"] == [
         {"artifacts/metrics.json": {"cache": False}},
         {"artifacts/slice_metrics.json": {"cache": False}},

@@ -70,8 +70,9 @@ def test_use_case_stages_in_order(project: Path) -> None:
         "roc.png",
     ]
     card = paths.model_card.read_text()
-    for section in ("## Model details", "## Intended use", "## Data", "## Metrics", "## Plots", "## Lineage"):
+    for section in ("## 1. Model details", "## 4. Metrics", "## 7. Quantitative analyses", "## 9. Caveats"):
         assert section in card
+    assert paths.model_card_html.read_text().count('src="data:image/png;base64,') == 3
     lineage = json.loads(paths.lineage.read_text())
     assert lineage["model_sha256"] and lineage["packages"]["scikit-learn"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from factory.errors import FactoryError
 from factory.gitrepo import tag_message
-from factory.release.records import ReleaseRecord
+from factory.release.records import RECORD_MARKER, ReleaseRecord
 
 STAGES = ("staging", "production")
 
@@ -102,7 +102,8 @@ def versions(root: Path, name: str) -> list[VersionInfo]:
             continue
         tag = item["registrations"][0]["tag"]
         message = tag_message(root, tag)
-        record = ReleaseRecord.from_message(message, tag) if message else None
+        # A tag made outside `factory release` carries no record: None, for scoring and the audit to refuse.
+        record = ReleaseRecord.from_message(message, tag) if message and RECORD_MARKER in message else None
         found.append(
             VersionInfo(
                 version=item["version"],

@@ -31,7 +31,7 @@ def digests(root: Path) -> dict[str, str]:
     return {
         str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
         for f in files
-        if f.is_file() and f.name != "lineage.json" and f.name != "model_card.md"
+        if f.is_file() and f.name not in ("lineage.json", "model_card.md", "model_card.html")
     }
 
 
@@ -57,6 +57,7 @@ def test_build_makes_every_output_and_a_metrics_table(built: tuple[Path, Runner,
             "metrics.json",
             "slice_metrics.json",
             "model_card.md",
+            "model_card.html",
             "lineage.json",
             "train.parquet",
             "test.parquet",
@@ -66,7 +67,7 @@ def test_build_makes_every_output_and_a_metrics_table(built: tuple[Path, Runner,
         assert name in output
     assert "roc_auc" in output and "r2" in output and "accuracy" in output
     card = (root / "use_cases/churn/artifacts/model_card.md").read_text()
-    assert "| roc_auc |" in card and ">= 0.7" in card and "## Metrics by `region`" in card
+    assert "| roc_auc |" in card and ">= 0.7" in card and "**Metrics by `region`**" in card
     lineage = yaml.safe_load((root / "use_cases/churn/artifacts/lineage.json").read_text())
     assert re.fullmatch(r"[0-9a-f]{40}", lineage["git"]["commit"])
     assert lineage["data_products"]["customers"]["md5"]

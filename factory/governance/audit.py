@@ -1,0 +1,173 @@
+"""The governance audit: every use case checked for the gaps risk and compliance ask about.
+
+Checks: an owner for the use case and for each data product it reads; the card fields its
+risk tier requires; every version holding a stage was released with a passing record; a
+high-risk production version has an approval; the production model is the one its tag's
+build records name (the release record against the tag's dvc.lock and lineage.json, without
+rebuilding). Each gap names the use case and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from factory.compose import load_products, load_use_case, use_case_names
+from factory.errors import ConfigError, FactoryError, GovernanceGaps
+from factory.governance.lineage import read_lineage, record_discrepancies
+from factory.governance.policy import POLICY_FILE, load_policy, missing_card_fields
+from factory.governance.snapshot import Snapshot
+from factory.paths import ProjectPaths
+from factory.release import registry_state
+from factory.release.workflow import APPROVALS_FILE, find_approval
+from factory.spec import DataProductSpec, UseCaseSpec
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One shortfall of one use case, and what to do about it."""
+
+    use_case: str
+    check: str
+    problem: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """What the audit looked at and what it found."""
+
+    use_cases: list[str]
+    gaps: list[Gap]
+
+    def raise_for_gaps(self) -> None:
+        """Raise `GovernanceGaps` when anything was found."""
+        if self.gaps:
+            affected = sorted({gap.use_case for gap in self.gaps})
+            raise GovernanceGaps(
+                f"{len(self.gaps)} governance gap(s) in {len(affected)} use case(s): {', '.join(affected)}"
+            )
+
+
+def audit(root: Path) -> AuditReport:
+    """Check every use case; a config that does not validate is itself a gap, not a stop."""
+    paths = ProjectPaths(root)
+    products = load_products(paths)
+    policy = load_policy(root)
+    names = use_case_names(paths)
+    gaps: list[Gap] = []
+    for name in names:
+        config = paths.rel(paths.use_case(name).config)
+        try:
+            spec: UseCaseSpec | None = load_use_case(paths, name, products)
+        except ConfigError as exc:
+            spec = None
+            gaps += _config_gaps(name, config, exc)
+        if spec is not None:
+            gaps += _owner_gaps(spec, products)
+            missing = missing_card_fields(spec, policy)
+            if missing:
+                gaps.append(
+                    Gap(
+                        name,
+                        "card fields missing",
+                        f"risk tier {spec.risk_tier} requires {', '.join(f'card.{f}' for f in missing)} "
+                        f"({POLICY_FILE})",
+                        f"fill them in under `card:` in {config}",
+                    )
+                )
+        gaps += _release_gaps(root, name, spec)
+    return AuditReport(names, gaps)
+
+
+def _config_gaps(name: str, config: str, error: ConfigError) -> list[Gap]:
+    gaps = []
+    for problem in error.problems:
+        if problem.key == "owner":
+            gaps.append(
+                Gap(
+                    name,
+                    "no owner",
+                    f"{config} names no valid owner",
+                    f"set `owner:` to the accountable person's e-mail in {config}",
+                )
+            )
+        else:
+            gaps.append(
+                Gap(
+                    name,
+                    "invalid config",
+                    problem.render(),
+                    f"correct {config} (`factory check {name}` lists every problem)",
+                )
+            )
+    return gaps
+
+
+def _owner_gaps(spec: UseCaseSpec, products: dict[str, DataProductSpec]) -> list[Gap]:
+    return [
+        Gap(
+            spec.name,
+            "no owner",
+            f"data product {item.product}, which it reads, has no owner",
+            f"set `owner:` in conf/data/{item.product}.yaml",
+        )
+        for item in spec.data
+        if products[item.product].owner is None
+    ]
+
+
+def _release_gaps(root: Path, name: str, spec: UseCaseSpec | None) -> list[Gap]:
+    gaps = []
+    versions = registry_state.versions(root, name)
+    for info in versions:
+        if not info.stages:
+            continue  # history: only versions in use can be fixed by a promotion or rollback
+        if info.record is None or not info.record.passed:
+            why = (
+                "has no release record in its tag message (tagged outside `factory release`)"
+                if info.record is None
+                else "has a release record with failed gates"
+            )
+            gaps.append(
+                Gap(
+                    name,
+                    "released without a passing blessing",
+                    f"{info.version} ({', '.join(info.stages)}) {why}",
+                    f"release a version through `factory release {name}`, or `factory rollback {name}`",
+                )
+            )
+    production = next((info for info in versions if "production" in info.stages), None)
+    if production is None:
+        return gaps
+    use_case = ProjectPaths(root).use_case(name)
+    if spec is not None and spec.risk_tier == "high" and find_approval(use_case, production.version) is None:
+        gaps.append(
+            Gap(
+                name,
+                "high risk in production without approval",
+                f"{production.version} is in production with no approval in use_cases/{name}/{APPROVALS_FILE}",
+                f"record the risk reviewer's approval of {production.version} in use_cases/{name}/{APPROVALS_FILE}, "
+                f"or `factory rollback {name}`",
+            )
+        )
+    if production.record is not None:
+        gaps += _reproducibility_gaps(root, name, production)
+    return gaps
+
+
+def _reproducibility_gaps(root: Path, name: str, info: registry_state.VersionInfo) -> list[Gap]:
+    assert info.record is not None
+    fix = f"rebuild and release a new version (`factory build {name}`, commit, `factory release {name}`)"
+    problems = []
+    if info.record.commit != info.commit:
+        problems.append(f"the record names commit {info.record.commit[:12]}, the tag points at {info.commit[:12]}")
+    try:
+        lineage = read_lineage(Snapshot(root, info.tag), name, info.version, info.record)
+    except FactoryError as exc:
+        problems.append(str(exc))
+    else:
+        problems += record_discrepancies(lineage, info.record)
+    return [
+        Gap(name, "production not reproducible from its tag", f"{info.version}: {problem}", fix) for problem in problems
+    ]
