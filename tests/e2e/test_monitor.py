@@ -117,3 +117,25 @@ def test_release_simulate_monitor(repo: Path, cli, tmp_path: Path) -> None:
     assert log.read_bytes() == before and sorted(reports.iterdir()) == written
     code, output = cli("simulate", NAME, "--shift", "nulls", "--out", str(batch))
     assert code == 2 and "nullable features of the use case (none)" in output
+
+
+def test_a_tampered_reference_profile_is_refused(repo: Path, cli, tmp_path: Path) -> None:
+    """The profile is checked against the release record like the model."""
+    import yaml
+
+    code, output = cli("release", NAME)  # a no-op when the test above released it
+    assert code == 0, output
+
+    lock = yaml.safe_load((repo / f"use_cases/{NAME}/dvc.lock").read_text())
+    (profile,) = [out for out in lock["stages"]["evaluate"]["outs"] if out["path"].endswith("reference_profile.json")]
+    cached = repo / ".dvc/cache/files/md5" / profile["md5"][:2] / profile["md5"][2:]
+    original = cached.read_bytes()
+    cached.chmod(0o644)
+    code, output = cli("simulate", NAME, "--rows", "50", "--out", str(tmp_path / "batch.csv"))
+    assert code == 0, output
+    try:
+        cached.write_bytes(original.replace(b'"rows"', b'"Rows"', 1))
+        code, output = cli("monitor", NAME, "--input", str(tmp_path / "batch.csv"))
+        assert code == 2 and "reference profile sha256" in output and "differs from the release record" in output
+    finally:
+        cached.write_bytes(original)

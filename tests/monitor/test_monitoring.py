@@ -226,3 +226,36 @@ def test_efficacy_reads_boolean_labels_with_gaps(fitted) -> None:
     scored = predict_frame(model, pool[FEATURES], classifier=True)
     metrics, efficacy, labelled = check_efficacy(model, labels, scored, params, POLICY, profile)
     assert labelled == len(pool) - 10 and efficacy is not None and metrics["roc_auc"] > 0.8
+
+
+def test_reports_plot_every_drifted_column(fitted, tmp_path: Path) -> None:
+    import json
+
+    from factory.monitor.log import MonitoringRecord
+    from factory.monitor.workflow import check_batch, write_reports
+
+    params, model, pool, profile = fitted
+    current = batch(pool, SMALL, 1, Shift("covariate", ("age", "region"), 2.0), Shift("label", strength=1.5))
+    check = check_batch(current, params, POLICY, model, profile, labels="bought")
+    assert {"age", "region"} <= set(check.drift.drifted_features) and check.drift.prediction.drifted
+    record = MonitoringRecord(
+        checked_at="2026-11-29T12:00:00Z",
+        use_case="shop",
+        version="v1.0.0",
+        input="batch.csv",
+        input_sha256="0" * 64,
+        rows=len(current),
+        verdict="alert",
+        dataset_drift=check.drift.dataset_drift,
+        drifted_features=check.drift.drifted_features,
+        drifted_share=check.drift.drifted_share,
+        prediction_drift=True,
+        efficacy=check.efficacy,
+    )
+    write_reports(record, ["prediction drift"], POLICY, profile, check, tmp_path / "r.json", tmp_path / "r.html")
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["labelled_rows"] == SMALL and report["small_sample"] and report["reasons"] == ["prediction drift"]
+    assert [column["name"] for column in report["features"] if column["drifted"]] == record.drifted_features
+    page = (tmp_path / "r.html").read_text()
+    assert page.count("data:image/png;base64,") == len(record.drifted_features) + 1
+    assert 'alt="region: reference against current"' in page and "<b class=" in page
