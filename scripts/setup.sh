@@ -24,4 +24,3 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   fi
   echo "$wanted" > "$stamp"
 fi
-bash scripts/setup-browser.sh

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup-browser.sh  # the dashboard's browser test; the demo does not need it
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff";          ruff check .
