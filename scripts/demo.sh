@@ -9,6 +9,10 @@ factory check
 factory compile --check
 factory build
 echo
+factory inventory
+factory dashboard --out build/dashboard
+echo
 echo "Model cards:  use_cases/*/artifacts/model_card.md"
 echo "Plots:        use_cases/*/artifacts/plots/*.png   (or: dvc plots show use_cases/churn/dvc.yaml)"
 echo "Metrics:      dvc metrics show"
+echo "Dashboard:    build/dashboard/index.html (static; open it in a browser)"
