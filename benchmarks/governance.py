@@ -47,10 +47,10 @@ def main() -> None:
         run("git", "commit", "-qm", "copies", check=True)
         large = {args[0]: timed(root, args) for args in COMMANDS}
         total = 3 + copies
-        print(f"{'command':<12}{'3 use cases':>14}{f'{total} use cases':>16}{'per added use case':>22}")
+        print(f"{'command':<20}{'3 use cases':>14}{f'{total} use cases':>16}{'per added use case':>22}")
         for name in small:
             per = (large[name] - small[name]) / copies
-            print(f"factory {name:<4}{small[name]:>12.2f} s{large[name]:>14.2f} s{per:>20.3f} s")
+            print(f"{'factory ' + name:<20}{small[name]:>12.2f} s{large[name]:>14.2f} s{per:>20.3f} s")
 
 
 if __name__ == "__main__":
