@@ -39,6 +39,7 @@ class Project:
 
 def compose_file(paths: ProjectPaths, file: Path) -> dict[str, Any]:
     """Compose one YAML file with Hydra, on top of the config groups in conf/, and resolve it."""
+    import yaml
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
@@ -57,7 +58,7 @@ def compose_file(paths: ProjectPaths, file: Path) -> dict[str, Any]:
             with initialize_config_dir(config_dir=str(file.parent), version_base="1.3"):
                 config = compose(config_name=file.stem, overrides=[f"hydra.searchpath=[file://{paths.conf}]"])
         value = OmegaConf.to_container(config, resolve=True)
-    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError, ValueError) as exc:
         raise _composition_error(shown, exc) from exc
     if not isinstance(value, dict):
         raise ConfigError.single(shown, "", "a mapping of keys to values", type(value).__name__)
@@ -134,6 +135,10 @@ def _composition_error(shown: str, exc: Exception) -> ConfigError:
         return ConfigError.single(
             shown, "defaults", f"an existing preset in conf/{group}/ (available: {available})", repr(preset)
         )
+    duplicate = re.search(r"found duplicate key (\S+) in \"[^\"]*\", line (\d+)", message)
+    if duplicate:
+        key, line = duplicate.groups()
+        return ConfigError.single(shown, key, "each key once per mapping", f"{key} again at line {line}")
     unloadable = re.search(r"Could not load '([^']+)'", message)
     if unloadable:
         return ConfigError.single(

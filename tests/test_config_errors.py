@@ -161,3 +161,13 @@ def test_cli_reports_bad_config_with_exit_2_and_writes_nothing(factory_cli: Runn
         assert "model.params.n_estimators" in done.stderr
         assert "Traceback" not in done.stderr
     assert snapshot(project) == before
+
+
+def test_duplicate_key_names_the_file_and_line(project: Path) -> None:
+    config = project / "use_cases/churn/config.yaml"
+    config.write_text(config.read_text() + "target: churned\n")
+    with pytest.raises(ConfigError) as caught:
+        load_project(ProjectPaths(project), ["churn"])
+    message = str(caught.value)
+    assert message.startswith("use_cases/churn/config.yaml: invalid configuration")
+    assert "target: expected each key once per mapping; got target again at line" in message

@@ -168,7 +168,7 @@ def test_gate_failure_and_champion_regression(repo: Repo) -> None:
 
     # A much weaker model passes the absolute gate but regresses against production.
     repo.edit(CONFIG, "accuracy: {min: 0.999}", "accuracy: {min: 0.5}")
-    repo.edit(CONFIG, "  - _self_\n", "  - _self_\n\nmodel:\n  params:\n    C: 0.0005\n")
+    repo.edit(CONFIG, "C: [0.01, 0.1, 1.0, 10.0]", "C: [0.0005]")  # the search can only pick this
     repo.build_and_commit("weak model")
     code, output = repo.factory("release", NAME)
     assert code == 1, output
@@ -178,7 +178,7 @@ def test_gate_failure_and_champion_regression(repo: Repo) -> None:
 
 
 def test_new_version_then_rollback_keeps_history(repo: Repo) -> None:
-    repo.edit(CONFIG, "C: 0.0005", "C: 0.9")
+    repo.edit(CONFIG, "C: [0.0005]", "C: [0.9]")
     repo.build_and_commit("retuned model")
     code, output = repo.factory("release", NAME)
     assert code == 0, output
