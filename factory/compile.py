@@ -25,6 +25,9 @@ from factory.spec import ComponentRef, DataProductSpec, UseCaseParams, UseCaseSp
 
 STAGES_PACKAGE = Path(__file__).resolve().parent / "stages"
 CODE_ROOT = STAGES_PACKAGE.parent.parent
+# Every stage writes its outputs through this module (canonical JSON, Parquet and skops
+# forms), so its code decides the bytes DVC records: every stage depends on it.
+OUTPUT_WRITER = STAGES_PACKAGE.parent / "io.py"
 
 # The params.yaml keys each use case stage reads; DVC reruns a stage only when these change.
 STAGE_PARAMS: dict[str, list[str]] = {
@@ -128,7 +131,7 @@ def _root_files(project: Project) -> list[GeneratedFile]:
 def _product_stage(project: Project, product: DataProductSpec) -> dict[str, Any]:
     paths = project.paths
     component_refs: list[ComponentRef] = [product.source, *product.transforms]
-    deps = {_project_file(paths, STAGES_PACKAGE / "data_product.py", CODE_ROOT)}
+    deps = {_project_file(paths, module, CODE_ROOT) for module in (STAGES_PACKAGE / "data_product.py", OUTPUT_WRITER)}
     deps |= _component_files(paths, component_refs)
     for ref in component_refs:
         component = registry.get(ref.kind, ref.component)
@@ -170,7 +173,8 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
         return sorted({use_case.rel(paths.root / f) for f in files})
 
     def stage_code(stage: str) -> list[str]:
-        return rel(_project_file(paths, STAGES_PACKAGE / module, CODE_ROOT) for module in STAGE_MODULES[stage])
+        modules = [STAGES_PACKAGE / module for module in STAGE_MODULES[stage]] + [OUTPUT_WRITER]
+        return rel(_project_file(paths, module, CODE_ROOT) for module in modules)
 
     product_files = [project.products[item.product].output_path for item in spec.data]
     feature_refs = [*spec.features.numeric_steps, *spec.features.categorical_steps, spec.model]
