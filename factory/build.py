@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from factory.compile import check_compiled
-from factory.compose import load_project
 from factory.dvcrun import dvc
 from factory.errors import BuildError
 from factory.paths import ProjectPaths
@@ -78,8 +77,7 @@ class BuildReport:
 
 def plan_build(paths: ProjectPaths, names: list[str] | None = None) -> BuildPlan:
     """Check the generated files are current, then plan the products and use case pipelines to run."""
-    check_compiled(paths, names)
-    project = load_project(paths, names)
+    project = check_compiled(paths, names)
     products = sorted({item.product for spec in project.use_cases.values() for item in spec.data})
     if names is None:
         products = sorted(project.products)

@@ -80,7 +80,11 @@ class GeneratedFile:
 
 def plan_compile(paths: ProjectPaths, names: list[str] | None = None) -> list[GeneratedFile]:
     """Validate the project and return every generated file for the named use cases and the root."""
-    project = load_project(paths, names)
+    return generated_files(load_project(paths, names))
+
+
+def generated_files(project: Project) -> list[GeneratedFile]:
+    """Every generated file of a validated project: the root pipeline and each use case's."""
     files = _root_files(project)
     for spec in project.use_cases.values():
         files += _use_case_files(project, spec)
@@ -101,12 +105,14 @@ def write_files(files: Iterable[GeneratedFile]) -> list[Path]:
     return changed
 
 
-def check_compiled(paths: ProjectPaths, names: list[str] | None = None) -> None:
-    """Raise `StaleError` naming every generated file that is stale or missing."""
-    stale = stale_files(plan_compile(paths, names))
+def check_compiled(paths: ProjectPaths, names: list[str] | None = None) -> Project:
+    """Raise `StaleError` naming every generated file that is stale or missing; else the validated project."""
+    project = load_project(paths, names)
+    stale = stale_files(generated_files(project))
     if stale:
         listing = "\n".join(f"  - {paths.rel(path)}" for path in stale)
         raise StaleError(f"generated files are stale or missing (run `factory compile`):\n{listing}")
+    return project
 
 
 # ---------------------------------------------------------------- root pipeline
