@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from factory.cli import main
 from factory.governance.audit import audit
 from factory.monitor.log import MonitoringRecord, append_record
 from factory.paths import ProjectPaths
 from factory.release import registry_state
 from tests.conftest import Runner, clone_built_examples
 from tests.conftest import run_factory as factory
+from tests.test_cli_inprocess import run_main
 
 pytestmark = pytest.mark.e2e
 
@@ -56,16 +56,8 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Runner]:
 
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path, *args: str) -> tuple[int, str]:
     """Run `factory <args>` in this process (so it is measured by coverage); exit code and output."""
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["factory", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+    code, out, err = run_main(monkeypatch, capsys, cwd, *args)
+    return code, out + err
 
 
 def test_inventory_statuses_and_blast_radius_queries(
