@@ -111,6 +111,12 @@ class Runtime(StrictModel):
     )
     n_jobs: int = Field(default=1, ge=-1, description="parallel search fits (-1: all cores or all Dask workers)")
 
+    @model_validator(mode="after")
+    def _some_jobs(self) -> Runtime:
+        if self.n_jobs == 0:
+            raise ValueError("n_jobs of 1 or more, or -1 for all (got 0)")
+        return self
+
 
 class DriftRef(ComponentRef):
     """A drift test component."""

@@ -91,3 +91,31 @@ def test_search_picks_the_best_candidate_reproducibly(project: Path) -> None:
     assert report["best_params"] == {"C": min(means, key=lambda c: means[c])}
     run_stage("train", "wine-cultivar", project)
     assert paths.search.read_bytes() == first_search and paths.model.read_bytes() == first_model
+
+
+def test_runtime_needs_some_jobs(project: Path) -> None:
+    config = yaml.safe_load((project / WINE).read_text())
+    config["runtime"] = {"n_jobs": 0}
+    (project / WINE).write_text(yaml.safe_dump(config, sort_keys=False))
+    with pytest.raises(ConfigError) as caught:
+        load_project(ProjectPaths(project), ["wine-cultivar"])
+    assert "runtime: expected n_jobs of 1 or more, or -1 for all (got 0)" in str(caught.value)
+
+
+def test_more_folds_than_the_rows_allow_is_a_config_error(project: Path) -> None:
+    import pandas as pd
+
+    from factory.stages import load_use_case_params
+    from factory.stages import search as search_stage
+    from factory.stages.train import build_pipeline
+
+    run_stage("data-product", "wine", project)
+    run_stage("prepare", "wine-cultivar", project)
+    paths = ProjectPaths(project).use_case("wine-cultivar")
+    params = load_use_case_params(paths)
+    few = pd.read_parquet(paths.train_data).groupby("cultivar").head(2)  # two rows per class, five folds
+    with pytest.raises(ConfigError) as caught:
+        search_stage.run(params, few, lambda candidate: build_pipeline(params, candidate))
+    message = str(caught.value)
+    assert message.startswith("use_cases/wine-cultivar/params.yaml: invalid configuration")
+    assert "model.search.cv: expected at most as many folds as the 6 training rows" in message

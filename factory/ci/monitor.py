@@ -60,6 +60,8 @@ def batch_for(inputs: Path, name: str) -> Path | None:
 
 def ci_monitor(root: Path, inputs: Path) -> CiMonitorReport:
     """Check every use case in production against its batch in `inputs`; write reports and log lines."""
+    if not inputs.is_dir():
+        raise FactoryError(f"ci monitor --inputs: expected a folder of batches; got {inputs} (no such folder)")
     checks = []
     for name in use_case_names(ProjectPaths(root)):
         version = registry_state.holders(root, name).get("production")

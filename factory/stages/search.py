@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from factory import registry
-from factory.errors import ComponentError
+from factory.errors import ComponentError, ConfigError
 from factory.spec import Search, SearchRange, TimeSplit, UseCaseParams
 from factory.stages.predictions import DIGITS, metric_value, predict
 
@@ -63,7 +63,15 @@ def run(params: UseCaseParams, train: pd.DataFrame, make_pipeline: PipelineFacto
     search = params.model.search
     assert search is not None and search.metric is not None
     tried = candidates(search)
-    folds = list(_folds(params, search).split(train, train[params.target]))
+    try:
+        folds = list(_folds(params, search).split(train, train[params.target]))
+    except ValueError as exc:  # more folds than rows, or than members of every class
+        raise ConfigError.single(
+            f"use_cases/{params.name}/params.yaml",
+            "model.search.cv",
+            f"at most as many folds as the {len(train)} training rows (and their classes) allow",
+            f"{search.cv}: {exc}",
+        ) from exc
     jobs = (
         delayed(_fit_and_score)(make_pipeline(candidate), train, fit_rows, score_rows, params, search.metric)
         for candidate in tried

@@ -30,6 +30,8 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Runner]:
 def test_scheduled_monitoring_of_every_production_model(released: tuple[Path, Runner], tmp_path: Path) -> None:
     root, run = released
     inputs = tmp_path / "batches"
+    code, output = run_factory(run, "ci", "monitor", "--inputs", str(inputs))
+    assert code == 2 and "expected a folder of batches" in output and "Traceback" not in output
     inputs.mkdir()
 
     code, output = run_factory(run, "ci", "monitor", "--inputs", str(inputs))
