@@ -72,18 +72,20 @@ def compose_file(paths: ProjectPaths, file: Path) -> dict[str, Any]:
 def _composition_fingerprint(paths: ProjectPaths, file: Path) -> str | None:
     """A hash of everything Hydra can read to compose `file`; None when the result may vary.
 
-    Hydra reads only YAML files of the config's folder and of conf/, so equal hashes mean an
-    equal composition; the compiler's own outputs there are not inputs. A config that reads
-    the environment (`${oc.env:...}`) is never cached.
+    Hydra reads only YAML files under the config's folder (its own config groups included)
+    and under conf/, so equal hashes mean an equal composition; the compiler's outputs and the
+    build's artifacts there are not inputs. A config that reads the environment or the clock
+    (`${oc.env:...}`, `${now:...}`) is never cached.
     """
     import hydra
 
     generated = {file.parent / "params.yaml", file.parent / "dvc.yaml"}
-    inputs = sorted({*file.parent.glob("*.yaml"), *paths.conf.rglob("*.yaml")} - generated)
+    own = {f for f in file.parent.rglob("*.yaml") if "artifacts" not in f.relative_to(file.parent).parts}
+    inputs = sorted((own | set(paths.conf.rglob("*.yaml"))) - generated)
     digest = hashlib.sha256(f"hydra {hydra.__version__}\n{paths.rel(file)}\n".encode())
     for source in inputs:
         content = source.read_bytes()
-        if b"oc.env" in content:
+        if b"oc.env" in content or b"${now:" in content:
             return None
         digest.update(f"{paths.rel(source)} {len(content)}\n".encode() + content)
     return digest.hexdigest()
@@ -224,7 +226,7 @@ def load_products(paths: ProjectPaths) -> dict[str, DataProductSpec]:
             errors.append(ConfigError(shown, problems))
         else:
             products[name] = product
-    _raise_all(errors)
+    raise_all(errors)
     return products
 
 
@@ -259,11 +261,12 @@ def load_project(paths: ProjectPaths, names: list[str] | None = None) -> Project
             use_cases[name] = load_use_case(paths, name, products)
         except ConfigError as exc:
             errors.append(exc)
-    _raise_all(errors)
+    raise_all(errors)
     return Project(paths=paths, products=products, use_cases=use_cases)
 
 
-def _raise_all(errors: list[FactoryError]) -> None:
+def raise_all(errors: list[FactoryError]) -> None:
+    """Raise the one error, or an `ErrorGroup` of several; nothing when there is none."""
     if len(errors) == 1:
         raise errors[0]
     if errors:

@@ -26,6 +26,7 @@ from factory.errors import ConfigError, FactoryError
 from factory.governance.audit import AuditReport
 from factory.governance.inventory import InventoryRow
 from factory.governance.lineage import FileHash, Lineage, ProductLineage
+from factory.io import canonical_json
 from factory.monitor.workflow import MonitorOutcome, SimulationSummary
 from factory.release.registry_state import VersionInfo
 from factory.release.workflow import ReleaseOutcome, gate_rows
@@ -236,7 +237,7 @@ def monitoring_report(outcome: MonitorOutcome) -> Table:
 
 def lineage_json(found: Lineage) -> str:
     """A lineage as indented JSON."""
-    return json.dumps(found.to_dict(), indent=2, sort_keys=True) + "\n"
+    return canonical_json(found.to_dict())
 
 
 def lineage_tree(found: Lineage) -> Tree:
@@ -306,7 +307,7 @@ def output_format(chosen: dict[str, bool]) -> str:
 def inventory_output(rows: list[InventoryRow], output: str) -> Table | str:
     """The inventory as a rich table, or as "json", "csv" or "markdown" text."""
     if output == "json":
-        return json.dumps([row.to_dict() for row in rows], indent=2, sort_keys=True) + "\n"
+        return canonical_json([row.to_dict() for row in rows])
     cells = [{column: _inventory_cell(row, column) for column in INVENTORY_COLUMNS} for row in rows]
     if output == "csv":
         buffer = io.StringIO()

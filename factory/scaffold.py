@@ -26,7 +26,7 @@ from factory.dvcrun import dvc_checked
 from factory.errors import ConfigError, FactoryError
 from factory.io import atomic_write_text
 from factory.paths import ProjectPaths
-from factory.spec import EMAIL_PATTERN, SLUG_PATTERN
+from factory.spec import EMAIL_PATTERN, RISK_TIERS, SLUG_PATTERN
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PRIMARY_METRIC = {"binary_classification": "roc_auc", "multiclass_classification": "accuracy", "regression": "r2"}
@@ -85,7 +85,7 @@ def use_case_context(paths: ProjectPaths, answers: UseCaseAnswers) -> dict[str, 
         raise refuse("name", "a name no use case has yet", answers.name)
     if answers.task not in PRIMARY_METRIC:
         raise refuse("task", f"one of {', '.join(PRIMARY_METRIC)}", answers.task)
-    if answers.risk_tier not in ("low", "medium", "high"):
+    if answers.risk_tier not in RISK_TIERS:
         raise refuse("risk_tier", "low, medium or high", answers.risk_tier)
     if not re.fullmatch(EMAIL_PATTERN, answers.owner):
         raise refuse("owner", "an e-mail address", answers.owner)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
@@ -26,6 +26,8 @@ PATTERN_NAMES = {
 }
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case letters, digits and hyphens")]
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
+RiskTier = Literal["low", "medium", "high"]
+RISK_TIERS: tuple[str, ...] = get_args(RiskTier)
 DType = Literal["int64", "float64", "string", "bool", "datetime64[ns]"]
 DEFAULT_PRODUCT_FOLDER = "data/products"
 
@@ -354,7 +356,7 @@ class UseCaseSpec(StrictModel):
     name: Slug
     description: str = Field(min_length=1)
     owner: str = Field(pattern=EMAIL_PATTERN, description="e-mail of the accountable owner")
-    risk_tier: Literal["low", "medium", "high"]
+    risk_tier: RiskTier
     task: Task
     data: list[DataInput] = Field(min_length=1)
     target: str

@@ -48,6 +48,7 @@ def planned_after(repo: tuple[Path, Runner], *edits: str) -> dict[str, list[str]
         (["components/transforms/parse_currency.py"], ["churn", "customer-value"]),
         (["components/sources/sklearn_dataset.py"], ["wine-cultivar"]),
         (["use_cases/churn/config.yaml"], ["churn"]),
+        (["use_cases/churn/approvals.yaml"], ["churn"]),  # an approval alone must reach release
         (["factory/stages/train.py"], ["churn", "customer-value", "wine-cultivar"]),
         (["pyproject.toml"], ["churn", "customer-value", "wine-cultivar"]),
     ],

@@ -137,3 +137,17 @@ def test_cached_composition_follows_every_input_file(project: Path) -> None:
     cached = len(list(paths.compose_cache.glob("*.json")))
     assert load_project(paths).use_cases["wine-cultivar"].description == "from the environment"
     assert len(list(paths.compose_cache.glob("*.json"))) == cached  # environment-dependent: never cached
+    config.write_text(text)
+
+    # a config group inside the use case's own folder is an input too
+    (project / "use_cases/wine-cultivar/team").mkdir()
+    team = project / "use_cases/wine-cultivar/team/lab.yaml"
+    team.write_text("owner: lab-one@example.com\n")
+    config.write_text(
+        text.replace("  - _self_\n", "  - team@_global_: lab\n  - _self_\n", 1).replace(
+            next(line for line in text.splitlines() if line.startswith("owner:")) + "\n", ""
+        )
+    )
+    assert load_project(paths).use_cases["wine-cultivar"].owner == "lab-one@example.com"
+    team.write_text("owner: lab-two@example.com\n")
+    assert load_project(paths).use_cases["wine-cultivar"].owner == "lab-two@example.com"

@@ -5,7 +5,7 @@ file per use case (`<name>.parquet` or `<name>.csv`), and runs this step. Every 
 with a version in production is checked with `factory.monitor.workflow.monitor`; when the
 batch holds the use case's target column, efficacy is checked too. One use case's alert or
 bad batch never stops the others; a summary lists them all and the run exits 1 if any
-alerted or could not be checked, so the schedule shows red.
+alerted, had no batch or could not be checked, so the schedule shows red.
 """
 
 from __future__ import annotations
@@ -42,8 +42,11 @@ class CiMonitorReport:
     checks: list[UseCaseCheck] = field(default_factory=list)
 
     def raise_for_alerts(self) -> None:
-        """Raise `MonitoringAlert` (exit 1) naming each use case that alerted or could not be checked."""
-        bad = [check for check in self.checks if check.outcome in ("alert", "error")]
+        """Raise `MonitoringAlert` (exit 1) naming each use case that alerted, had no batch or could not be checked.
+
+        A production model without a batch is not monitored, which must not look green.
+        """
+        bad = [check for check in self.checks if check.outcome != "ok"]
         if bad:
             listing = "\n".join(f"  - {check.name} {check.version}: {check.outcome}: {check.detail}" for check in bad)
             raise MonitoringAlert(f"{len(bad)} production model(s) need attention:\n{listing}")
@@ -78,7 +81,7 @@ def ci_monitor(root: Path, inputs: Path) -> CiMonitorReport:
             labels = target if target in read_table(batch).columns else None
             outcome = monitor(root, name, batch.resolve(), labels=labels, version=version)
         except FactoryError as exc:
-            checks.append(UseCaseCheck(name, version, "error", str(exc).splitlines()[0]))
+            checks.append(UseCaseCheck(name, version, "error", " ".join(str(exc).split())))
             continue
         detail = "; ".join(outcome.reasons) or f"{len(outcome.record.drifted_features)} feature(s) drifted"
         checks.append(UseCaseCheck(name, version, outcome.record.verdict, detail, outcome.record.report or ""))

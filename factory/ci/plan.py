@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from factory.compose import composed_presets, load_project
 from factory.errors import FactoryError
 from factory.gitrepo import GitError, git
+from factory.io import read_yaml_mapping
 from factory.paths import ProjectPaths
+from factory.release.workflow import APPROVALS_FILE
 
 EVERYTHING = ("factory/", "pyproject.toml", "constraints.txt")
 
@@ -41,20 +42,24 @@ def changed_files(root: Path, base: str) -> list[str]:
 def use_case_inputs(paths: ProjectPaths, name: str, product_inputs: dict[str, set[str]]) -> set[str]:
     """Every project file (relative to the root) whose change can change this use case's build."""
     use_case = paths.use_case(name)
-    inputs = {paths.rel(use_case.config), *(paths.rel(file) for file in composed_presets(paths, use_case.config))}
-    pipeline = yaml.safe_load(use_case.dvc_yaml.read_text(encoding="utf-8")) if use_case.dvc_yaml.is_file() else {}
-    for stage in (pipeline or {}).get("stages", {}).values():
+    # the approvals are a release input: a change that only adds one must be released
+    approvals = use_case.folder / APPROVALS_FILE
+    inputs = {
+        paths.rel(use_case.config),
+        paths.rel(approvals),
+        *(paths.rel(file) for file in composed_presets(paths, use_case.config)),
+    }
+    pipeline = _mapping(paths, use_case.dvc_yaml)
+    for stage in pipeline.get("stages", {}).values():
         inputs |= {paths.rel(use_case.folder / dep) for dep in stage.get("deps", [])}
-    params = yaml.safe_load(use_case.params_yaml.read_text(encoding="utf-8")) if use_case.params_yaml.is_file() else {}
-    for product in (params or {}).get("products", {}):
+    for product in _mapping(paths, use_case.params_yaml).get("products", {}):
         inputs |= product_inputs.get(product, set())
     return inputs
 
 
 def product_inputs(paths: ProjectPaths) -> dict[str, set[str]]:
     """Per data product: its declaration, its stage's deps, and those of the products it reads."""
-    root_pipeline = yaml.safe_load(paths.dvc_yaml.read_text(encoding="utf-8")) if paths.dvc_yaml.is_file() else {}
-    stages = (root_pipeline or {}).get("stages", {})
+    stages = _mapping(paths, paths.dvc_yaml).get("stages", {})
     outputs = {out: name for name, stage in stages.items() for out in stage.get("outs", [])}
     direct = {name: {paths.rel(paths.product_config(name)), *stage.get("deps", [])} for name, stage in stages.items()}
     closed: dict[str, set[str]] = {}
@@ -85,3 +90,8 @@ def plan_ci(root: Path, base: str) -> list[PlannedUseCase]:
         if because:
             planned.append(PlannedUseCase(name, because))
     return planned
+
+
+def _mapping(paths: ProjectPaths, file: Path) -> dict[str, Any]:
+    """A generated YAML file as a mapping (empty when it does not exist yet); a clean error if malformed."""
+    return read_yaml_mapping(file, paths.rel(file)) if file.is_file() else {}

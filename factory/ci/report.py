@@ -17,13 +17,13 @@ from typing import Any
 
 import yaml
 
-from factory import registry
 from factory.ci.plan import plan_ci
 from factory.gitrepo import file_at, git
 from factory.paths import ProjectPaths
 from factory.release import registry_state
 from factory.release.gates import evaluate_gates
 from factory.release.records import GateResult
+from factory.release.workflow import greater_is_better
 from factory.stages import load_use_case_params
 
 
@@ -113,12 +113,12 @@ def report_use_case(paths: ProjectPaths, name: str, because: list[str], merge_ba
             head=(head or {}).get(metric),
             base=base.get(metric),
             production=None if production is None else production.get(metric),
-            greater_is_better=_greater_is_better(metric),
+            greater_is_better=greater_is_better(metric),
         )
         for metric in params.evaluation.all_metrics
     ]
     gates = (
-        evaluate_gates(params.release, params.evaluation.primary_metric, head, production, _greater_is_better)
+        evaluate_gates(params.release, params.evaluation.primary_metric, head, production, greater_is_better)
         if head is not None
         else []
     )
@@ -141,10 +141,6 @@ def report_use_case(paths: ProjectPaths, name: str, because: list[str], merge_ba
 def _production(root: Path, name: str) -> registry_state.VersionInfo | None:
     held = registry_state.holders(root, name).get("production")
     return registry_state.find_version(root, name, held) if held else None
-
-
-def _greater_is_better(metric: str) -> bool:
-    return registry.get("metric", metric).greater_is_better
 
 
 def _data_rows(

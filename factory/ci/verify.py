@@ -16,8 +16,8 @@ import yaml
 
 from factory.compose import load_project
 from factory.dvcrun import dvc_checked
-from factory.errors import BuildError
-from factory.gitrepo import git
+from factory.errors import BuildError, FactoryError
+from factory.gitrepo import git, head_commit
 from factory.paths import ProjectPaths
 
 UNVERIFIED_STAGES = ("report",)
@@ -43,10 +43,13 @@ def verify(root: Path, names: list[str] | None = None) -> list[Mismatch]:
     with tempfile.TemporaryDirectory(prefix="factory-verify-") as folder:
         clone = Path(folder) / "clone"
         git(root, "clone", "--quiet", "--no-hardlinks", str(root), str(clone))
-        git(clone, "checkout", "--quiet", git(root, "rev-parse", "HEAD"))
+        git(clone, "checkout", "--quiet", head_commit(root))
         clone_paths = ProjectPaths(clone)
         pipelines = [clone_paths.rel(clone_paths.use_case(name).dvc_yaml) for name in selected]
-        dvc_checked(clone, "repro", "--force", *pipelines)
+        try:
+            dvc_checked(clone, "repro", "--force", *pipelines)
+        except FactoryError as exc:  # the clean rebuild failed: a build failure, not bad input
+            raise BuildError(f"ci verify: the clean rebuild of HEAD failed:\n{exc}") from exc
         mismatches = []
         for lock in [paths.dvc_lock, *(paths.use_case(name).dvc_lock for name in selected)]:
             locked = _locked_outs(lock, paths.root)

@@ -20,7 +20,7 @@ from factory.monitor.log import MonitoringRecord, latest_record
 from factory.paths import ProjectPaths
 from factory.release import registry_state
 from factory.release.gates import evaluate_gates
-from factory.spec import TimeSplit, UseCaseSpec
+from factory.spec import RISK_TIERS, TimeSplit, UseCaseSpec
 
 STATUSES = ("not built", "built", "gates failing", "released", "in production", "degraded")
 
@@ -104,6 +104,17 @@ def build_inventory(root: Path, query: InventoryQuery | None = None) -> list[Inv
 def select_use_cases(project: Project, query: InventoryQuery) -> list[UseCaseSpec]:
     """The use cases that match every filter of `query`, from their declarations alone."""
     checks = [_dependency_check(item, project) for item in query.depends_on]
+    if query.risk_tier is not None and query.risk_tier not in RISK_TIERS:
+        raise ConfigError.single(
+            "factory inventory", "--risk-tier", f"one of {', '.join(RISK_TIERS)}", repr(query.risk_tier)
+        )
+    if query.component is not None and not any(query.component in registry.names(kind) for kind in registry.KINDS):
+        raise ConfigError.single(
+            "factory inventory",
+            "--component",
+            "a registered component (see `factory components`)",
+            repr(query.component),
+        )
     return [
         spec
         for spec in project.use_cases.values()

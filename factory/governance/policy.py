@@ -7,18 +7,17 @@ A project without the file requires nothing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from factory.compose import Project, load_project
-from factory.errors import ConfigError, ErrorGroup, FactoryError, Problem
+from factory.compose import Project, load_project, raise_all
+from factory.errors import ConfigError, FactoryError, Problem
 from factory.io import read_yaml_mapping
 from factory.paths import ProjectPaths
-from factory.spec import Card, StrictModel, UseCaseSpec, parse_model
+from factory.spec import Card, RiskTier, StrictModel, UseCaseSpec, parse_model
 
 POLICY_FILE = "conf/governance/policy.yaml"
-RiskTier = Literal["low", "medium", "high"]
 
 
 def _card_field(name: str) -> str:
@@ -80,8 +79,5 @@ def check_project(paths: ProjectPaths, names: list[str] | None = None) -> Projec
         problems = policy_problems(spec, policy)
         if problems:
             errors.append(ConfigError(paths.rel(paths.use_case(name).config), problems))
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ErrorGroup(errors)
+    raise_all(errors)
     return project

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from factory.errors import ConfigError
 from factory.gitrepo import file_at
 
 
@@ -35,7 +36,13 @@ class Snapshot:
         text = self.text(path)
         if text is None:
             return {}
-        value = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+        try:
+            value = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError) as exc:  # JSONDecodeError is a ValueError
+            shown = f"{path} ({self.where})"
+            raise ConfigError.single(
+                shown, "", "valid JSON" if path.endswith(".json") else "valid YAML", " ".join(str(exc).split())
+            ) from exc
         return value if isinstance(value, dict) else {}
 
     @property

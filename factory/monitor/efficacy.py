@@ -38,11 +38,23 @@ def check_efficacy(
     classes = list(getattr(model, "classes_", [])) or None
     proba = None
     if classes:
+        # Compared as text, so "True" in a CSV matches the class True but "yes" does not.
+        unknown = sorted({str(value) for value in y_true} - {str(label) for label in classes})
+        if unknown:
+            raise DataValidationError(
+                f"--labels {labels.name}: expected values among the model's classes "
+                f"({', '.join(map(str, classes))}); got {', '.join(map(repr, unknown[:5]))}"
+            )
         # Labels and predictions in the dtype of the model's classes: scikit-learn's metrics
         # cannot read booleans held in object arrays (a CSV column with a gap, or predictions).
         dtype = np.asarray(model.classes_).dtype
         proba = scored[[f"proba_{label}" for label in classes]].to_numpy()[known]
         y_true, y_pred = y_true.astype(dtype), np.asarray(model.classes_)[proba.argmax(axis=1)]
+    else:
+        try:
+            y_true = y_true.astype(float)
+        except (TypeError, ValueError) as exc:
+            raise DataValidationError(f"--labels {labels.name}: expected numbers for a regression; {exc}") from exc
     predictions = Predictions(y_true, y_pred, proba, classes)
     metrics = compute_metrics(predictions, params)
     primary = params.evaluation.primary_metric

@@ -106,7 +106,7 @@ def plan_release(root: Path, name: str, stage: str | None = None) -> ReleasePlan
         params.evaluation.primary_metric,
         metrics,
         champion.record.metrics if champion and champion.record else None,
-        _greater_is_better,
+        greater_is_better,
     )
     record = ReleaseRecord(
         use_case=name,
@@ -206,7 +206,8 @@ def _next_version(known: list[registry_state.VersionInfo], contract: str, traini
     return f"v{major}.{minor}.{patch + 1}"
 
 
-def _greater_is_better(metric: str) -> bool:
+def greater_is_better(metric: str) -> bool:
+    """Whether a higher value of registered metric `metric` is better (False for losses and errors)."""
     return registry.get("metric", metric).greater_is_better
 
 

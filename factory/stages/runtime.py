@@ -44,10 +44,19 @@ def compute_backend(runtime: Runtime, source: str) -> Iterator[None]:
         return
     address = scheduler_address(runtime, source)
     import joblib
-    from distributed import Client
 
     try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ConfigError.single(
+            source, "runtime.engine", "'local', or install the Dask extra: pip install -e '.[dask]'", "'dask'"
+        ) from exc
+    try:
         client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (ValueError, AssertionError) as exc:  # what distributed raises for an address it cannot parse
+        raise ConfigError.single(
+            source, "runtime.address", "a scheduler address such as 'tcp://host:8786'", repr(address)
+        ) from exc
     except OSError as exc:
         raise ClusterUnavailable(
             f"{source}: runtime.address: cannot reach the Dask scheduler at {address}: {exc}"

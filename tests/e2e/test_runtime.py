@@ -72,6 +72,13 @@ def test_dask_without_an_address_or_reachable_scheduler_is_a_clear_error(built: 
     assert "use_cases/wine-cultivar/params.yaml" in output and "runtime.address" in output
     assert "FACTORY_DASK_ADDRESS" in output and "Traceback" not in output
 
+    set_runtime(root, {"engine": "dask", "address": "scheduler-without-a-port"})
+    assert factory(run, "compile", "wine-cultivar")[0] == 0
+    code, output = factory(run, "stage", "train", "wine-cultivar")
+    assert code == 2, output
+    assert "runtime.address: expected a scheduler address such as 'tcp://host:8786'" in output
+    assert "Traceback" not in output
+
     set_runtime(root, {"engine": "dask", "address": "tcp://127.0.0.1:9"})
     assert factory(run, "compile", "wine-cultivar")[0] == 0
     code, output = factory(run, "stage", "train", "wine-cultivar")

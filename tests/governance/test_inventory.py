@@ -86,3 +86,7 @@ def test_queries_find_the_blast_radius(repo: Path) -> None:
     for bad, expected in (("data:weather", "a declared data product"), ("age", "data:<product> or column:<name>")):
         with pytest.raises(ConfigError, match=expected):
             names(project, depends_on=(bad,))
+    with pytest.raises(ConfigError, match="--risk-tier: expected one of low, medium, high; got 'HIGH'"):
+        names(project, risk_tier="HIGH")
+    with pytest.raises(ConfigError, match="--component: expected a registered component"):
+        names(project, component="xgboost")

@@ -118,3 +118,13 @@ def test_a_record_is_checked_against_the_build_records(records: Path) -> None:
 def test_an_unbuilt_use_case_says_how_to_build_it(tmp_path: Path) -> None:
     with pytest.raises(FactoryError, match=r"run `factory build loans` and commit"):
         read_lineage(Snapshot(tmp_path), "loans", None, None)
+
+
+def test_a_damaged_record_is_a_clean_error(tmp_path: Path) -> None:
+    from factory.errors import ConfigError
+
+    (tmp_path / "lineage.json").write_text("{not json")
+    with pytest.raises(ConfigError) as caught:
+        Snapshot(tmp_path).mapping("lineage.json")
+    assert str(caught.value).startswith("lineage.json (the working tree): invalid configuration")
+    assert "expected valid JSON" in str(caught.value)

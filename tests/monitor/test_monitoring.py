@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from factory import registry
-from factory.errors import ConfigError
+from factory.errors import ConfigError, DataValidationError
 from factory.monitor.drift import DriftTest, check_drift, column_drift
 from factory.monitor.efficacy import check_efficacy
 from factory.monitor.simulate import Shift, check_shifts, simulate_batch
@@ -226,6 +226,10 @@ def test_efficacy_reads_boolean_labels_with_gaps(fitted) -> None:
     scored = predict_frame(model, pool[FEATURES], classifier=True)
     metrics, efficacy, labelled = check_efficacy(model, labels, scored, params, POLICY, profile)
     assert labelled == len(pool) - 10 and efficacy is not None and metrics["roc_auc"] > 0.8
+
+    # Text labels that are not the model's classes would all read as True: refused, not scored.
+    with pytest.raises(DataValidationError, match=r"--labels bought: expected values among the model's classes"):
+        check_efficacy(model, pool["bought"], scored, params, POLICY, profile)
 
 
 def test_reports_plot_every_drifted_column(fitted, tmp_path: Path) -> None:
