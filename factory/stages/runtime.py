@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 from collections.abc import Iterator
 
 from factory.errors import ConfigError, FactoryError
 from factory.spec import Runtime
 
 ADDRESS_VARIABLE = "FACTORY_DASK_ADDRESS"
-CONNECT_TIMEOUT = "10s"
+CONNECT_SECONDS = 10
+CONNECT_TIMEOUT = f"{CONNECT_SECONDS}s"
 
 
 class ClusterUnavailable(FactoryError):
@@ -51,15 +53,37 @@ def compute_backend(runtime: Runtime, source: str) -> Iterator[None]:
         raise ConfigError.single(
             source, "runtime.engine", "'local', or install the Dask extra: pip install -e '.[dask]'", "'dask'"
         ) from exc
+    _check_reachable(address, source)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (ValueError, AssertionError) as exc:  # what distributed raises for an address it cannot parse
-        raise ConfigError.single(
-            source, "runtime.address", "a scheduler address such as 'tcp://host:8786'", repr(address)
-        ) from exc
     except OSError as exc:
         raise ClusterUnavailable(
             f"{source}: runtime.address: cannot reach the Dask scheduler at {address}: {exc}"
         ) from exc
     with client, joblib.parallel_backend("dask", client=client):
         yield
+
+
+def _check_reachable(address: str, source: str) -> None:
+    """Refuse an address that does not parse, or a TCP scheduler nobody answers at, before a Client exists.
+
+    A `distributed.Client` whose start failed prints a traceback when it is garbage-collected,
+    so the common failures are found here, with a plain socket.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        host, port = parse_host_port(location)
+    except ValueError as exc:
+        raise ConfigError.single(
+            source, "runtime.address", "a scheduler address such as 'tcp://host:8786'", repr(address)
+        ) from exc
+    if scheme not in ("tcp", "tls"):
+        raise ConfigError.single(source, "runtime.address", "a tcp:// or tls:// scheduler address", repr(address))
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise ClusterUnavailable(
+            f"{source}: runtime.address: cannot reach the Dask scheduler at {address}: {exc}"
+        ) from exc
