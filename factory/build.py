@@ -103,15 +103,16 @@ def run_build(
     One `dvc status` finds the stale targets; the rest are reported up to date without a DVC
     process each. The shared data products are built first, alone; then up to `jobs` use case pipelines run
     as parallel `dvc repro` processes (DVC releases its repository lock while a stage's command
-    runs, and `--wait-for-lock` makes the processes queue for it instead of failing).
+    runs, and `--wait-for-lock` makes the processes queue for it instead of failing), each with
+    its share of the cores for its thread pools.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    def run(target: BuildTarget, stale: set[str]) -> TargetResult:
+    def run(target: BuildTarget, stale: set[str], at_once: int) -> TargetResult:
         if on_start:
             on_start(target)
         if target.label in stale:
-            result = reproduce(plan.paths, target, wait_for_lock=jobs > 1)
+            result = reproduce(plan.paths, target, at_once)
         else:
             result = TargetResult(target=target, ok=True, seconds=0.0)
         if on_done:
@@ -121,11 +122,12 @@ def run_build(
     products = [t for t in plan.targets if t.label == PRODUCTS_LABEL]
     use_cases = [t for t in plan.targets if t.label != PRODUCTS_LABEL]
     stale = stale_targets(plan.paths, [*products, *use_cases])
-    results = [run(target, stale) for target in products]
+    results = [run(target, stale, 1) for target in products]
     if stale & {target.label for target in products}:
         stale = stale_targets(plan.paths, use_cases)  # rebuilt products may have changed their inputs
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results += list(pool.map(lambda target: run(target, stale), use_cases))
+    at_once = max(1, min(jobs, sum(target.label in stale for target in use_cases)))
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        results += list(pool.map(lambda target: run(target, stale, at_once), use_cases))
     return BuildReport(results, plan.use_cases, {name: read_metrics(plan.paths, name) for name in plan.use_cases})
 
 
@@ -145,12 +147,12 @@ def stale_targets(paths: ProjectPaths, targets: list[BuildTarget]) -> set[str]:
     return {target.label for target in targets if changed & set(target.dvc_targets)}
 
 
-def reproduce(paths: ProjectPaths, target: BuildTarget, wait_for_lock: bool = False) -> TargetResult:
-    """Run `dvc repro` for one target with this interpreter's environment."""
+def reproduce(paths: ProjectPaths, target: BuildTarget, jobs: int = 1) -> TargetResult:
+    """Run `dvc repro` for one target with this interpreter's environment, beside `jobs - 1` others."""
     started = time.perf_counter()
-    lock_flag = ["--wait-for-lock"] if wait_for_lock else []
+    lock_flag = ["--wait-for-lock"] if jobs > 1 else []
     single = ["--single-item"] if target.label != PRODUCTS_LABEL else []
-    done = dvc(paths.root, *lock_flag, "repro", *single, *target.dvc_targets)
+    done = dvc(paths.root, *lock_flag, "repro", *single, *target.dvc_targets, share=jobs)
     output = done.stdout + done.stderr
     return TargetResult(
         target=target,

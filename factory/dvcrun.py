@@ -9,19 +9,39 @@ from pathlib import Path
 
 from factory.errors import FactoryError
 
+# The native thread pools of numpy, scikit-learn (OpenMP) and joblib's process count.
+THREAD_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LOKY_MAX_CPU_COUNT")
 
-def environment() -> dict[str, str]:
-    """The environment for DVC and the stages it starts: this interpreter's scripts come first on PATH."""
+
+def environment(share: int = 1) -> dict[str, str]:
+    """The environment for DVC and the stages it starts: this interpreter's scripts come first on PATH.
+
+    With `share` > 1 the stages run beside `share - 1` other pipelines, so each gets its part of
+    the cores for its thread pools: several OpenMP pools each sized for the whole machine spin
+    against each other and cost a third more CPU. Limits the user set are kept.
+    """
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.setdefault("DVC_NO_ANALYTICS", "1")
+    if share > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // share))
+        for variable in THREAD_LIMIT_VARIABLES:
+            env.setdefault(variable, threads)
     return env
 
 
-def dvc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `dvc <args>` in `root`, capturing its output; the caller reads the return code."""
+def dvc(root: Path, *args: str, share: int = 1) -> subprocess.CompletedProcess[str]:
+    """Run `dvc <args>` in `root`, capturing its output; the caller reads the return code.
+
+    `share` is the number of DVC processes running at once (see `environment`).
+    """
     return subprocess.run(
-        [sys.executable, "-m", "dvc", *args], cwd=root, env=environment(), capture_output=True, text=True, check=False
+        [sys.executable, "-m", "dvc", *args],
+        cwd=root,
+        env=environment(share),
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
