@@ -110,8 +110,29 @@ model = Pipeline([
 model.fit(train[numeric + categorical], train["churned"])
 proba = model.predict_proba(test[numeric + categorical])
 predicted = model.classes_[proba.argmax(axis=1)]
-print(roc_auc_score(test["churned"], proba[:, 1]), accuracy_score(test["churned"], predicted),
-      f1_score(test["churned"], predicted), log_loss(test["churned"], proba))
+metrics = {"roc_auc": roc_auc_score(test["churned"], proba[:, 1]),
+           "accuracy": accuracy_score(test["churned"], predicted),
+           "f1": f1_score(test["churned"], predicted), "log_loss": log_loss(test["churned"], proba)}
+print(metrics)
+if sys.argv[2] == "with-outputs":
+    import json, pathlib, tempfile, zipfile, skops.io as sio
+    from matplotlib.figure import Figure
+    from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
+    out = pathlib.Path(tempfile.mkdtemp(prefix="plain-outputs-"))
+    # compressed as the factory compresses its model file
+    sio.dump(model, out / "model.skops", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    fpr, tpr, _ = roc_curve(test["churned"], proba[:, 1])
+    precision, recall, _ = precision_recall_curve(test["churned"], proba[:, 1])
+    for name, (x, y) in {"roc": (fpr, tpr), "pr": (recall, precision)}.items():
+        figure = Figure(figsize=(5, 4), dpi=100)
+        figure.subplots().plot(x, y)
+        figure.savefig(out / f"{name}.png")
+    figure = Figure(figsize=(5, 4), dpi=100)
+    figure.subplots().imshow(confusion_matrix(test["churned"], predicted), cmap="Blues")
+    figure.savefig(out / "confusion.png")
+    import shutil
+    shutil.rmtree(out)
 """
 
 
