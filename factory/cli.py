@@ -471,6 +471,11 @@ def main() -> None:
     """
     from factory.errors import FactoryError
 
+    if sys.argv[1:2] == ["stage"]:
+        from factory import warm
+
+        if warm.enabled() and (code := warm.run_stage_warm(sys.argv, "factory.cli:main")) is not None:
+            sys.exit(code)
     try:
         app()
     except FactoryError as exc:

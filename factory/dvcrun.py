@@ -7,22 +7,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+from factory import warm
 from factory.errors import FactoryError
 
 # The native thread pools of numpy, scikit-learn (OpenMP) and joblib's process count.
 THREAD_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LOKY_MAX_CPU_COUNT")
 
 
-def environment(share: int = 1) -> dict[str, str]:
+def environment(share: int = 1, fresh_stages: bool = False) -> dict[str, str]:
     """The environment for DVC and the stages it starts: this interpreter's scripts come first on PATH.
 
     With `share` > 1 the stages run beside `share - 1` other pipelines, so each gets its part of
     the cores for its thread pools: several OpenMP pools each sized for the whole machine spin
-    against each other and cost a third more CPU. Limits the user set are kept.
+    against each other and cost a third more CPU. Limits the user set are kept. With
+    `fresh_stages` every stage runs in a new process rather than a warm child (see `factory.warm`).
     """
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.setdefault("DVC_NO_ANALYTICS", "1")
+    if fresh_stages:
+        env[warm.SWITCH] = "0"
     if share > 1:
         threads = str(max(1, (os.cpu_count() or 1) // share))
         for variable in THREAD_LIMIT_VARIABLES:
@@ -30,24 +34,24 @@ def environment(share: int = 1) -> dict[str, str]:
     return env
 
 
-def dvc(root: Path, *args: str, share: int = 1) -> subprocess.CompletedProcess[str]:
+def dvc(root: Path, *args: str, share: int = 1, fresh_stages: bool = False) -> subprocess.CompletedProcess[str]:
     """Run `dvc <args>` in `root`, capturing its output; the caller reads the return code.
 
-    `share` is the number of DVC processes running at once (see `environment`).
+    `share` and `fresh_stages` shape the stages' environment (see `environment`).
     """
     return subprocess.run(
         [sys.executable, "-m", "dvc", *args],
         cwd=root,
-        env=environment(share),
+        env=environment(share, fresh_stages),
         capture_output=True,
         text=True,
         check=False,
     )
 
 
-def dvc_checked(root: Path, *args: str) -> str:
+def dvc_checked(root: Path, *args: str, fresh_stages: bool = False) -> str:
     """Run `dvc <args>` and return its output, raising `FactoryError` with DVC's message on failure."""
-    done = dvc(root, *args)
+    done = dvc(root, *args, fresh_stages=fresh_stages)
     if done.returncode != 0:
         message = (done.stderr.strip() or done.stdout.strip()).splitlines()[-5:]
         raise FactoryError(f"dvc {' '.join(args)} failed: " + " ".join(message))

@@ -47,7 +47,8 @@ def verify(root: Path, names: list[str] | None = None) -> list[Mismatch]:
         clone_paths = ProjectPaths(clone)
         pipelines = [clone_paths.rel(clone_paths.use_case(name).dvc_yaml) for name in selected]
         try:
-            dvc_checked(clone, "repro", "--force", *pipelines)
+            # every stage in a new process: what a fresh machine would do, hash seed included
+            dvc_checked(clone, "repro", "--force", *pipelines, fresh_stages=True)
         except FactoryError as exc:  # the clean rebuild failed: a build failure, not bad input
             raise BuildError(f"ci verify: the clean rebuild of HEAD failed:\n{exc}") from exc
         mismatches = []
