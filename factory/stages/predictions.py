@@ -33,13 +33,17 @@ class Predictions:
 
 
 def predict(model: Any, table: pd.DataFrame, params: UseCaseParams) -> Predictions:
-    """Run the model on `table`."""
+    """Run the model on `table`.
+
+    A classifier's predicted class is its most probable one, as `factory score` reports it; the
+    probabilities are computed once (a forest's `predict` would compute them again).
+    """
     features = table[params.features.columns]
     y_true = table[params.target].to_numpy()
-    y_pred = model.predict(features)
     if params.task == "regression":
-        return Predictions(y_true, y_pred, None, None)
-    return Predictions(y_true, y_pred, model.predict_proba(features), list(model.classes_))
+        return Predictions(y_true, model.predict(features), None, None)
+    proba = model.predict_proba(features)
+    return Predictions(y_true, model.classes_[proba.argmax(axis=1)], proba, list(model.classes_))
 
 
 def metric_value(name: str, predictions: Predictions) -> float | None:
