@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from factory.compile import check_compiled
-from factory.dvcrun import dvc
+from factory.dvcrun import dvc, dvc_started
 from factory.errors import BuildError
 from factory.paths import ProjectPaths
 from factory.spec import UseCaseSpec
@@ -27,19 +28,29 @@ OUTPUT_TAIL_LINES = 40
 
 @dataclass(frozen=True)
 class BuildTarget:
-    """One `dvc repro` invocation: a label for people and the targets for DVC."""
+    """One `dvc repro` invocation: a label for people and the targets for DVC.
+
+    `status_targets` name the same stages for `dvc status`: DVC reads a whole pipeline file
+    once, but a file named stage by stage once per stage.
+    """
 
     label: str
     dvc_targets: tuple[str, ...]
+    status_targets: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class BuildPlan:
-    """The pipelines to reproduce, data products first."""
+    """The pipelines to reproduce, data products first.
+
+    `status` is a `dvc status` of the whole project, started while the plan was checked, when
+    the whole project is to be built.
+    """
 
     paths: ProjectPaths
     targets: tuple[BuildTarget, ...]
     use_cases: dict[str, UseCaseSpec]
+    status: subprocess.Popen[str] | None = None
 
 
 @dataclass
@@ -76,20 +87,32 @@ class BuildReport:
 
 
 def plan_build(paths: ProjectPaths, names: list[str] | None = None) -> BuildPlan:
-    """Check the generated files are current, then plan the products and use case pipelines to run."""
-    project = check_compiled(paths, names)
+    """Check the generated files are current, then plan the products and use case pipelines to run.
+
+    For a build of everything, `dvc status` runs meanwhile: its answer does not depend on the
+    plan, and it is thrown away if the check fails.
+    """
+    status = dvc_started(paths.root, "status", "--json") if names is None else None
+    try:
+        project = check_compiled(paths, names)
+    except BaseException:
+        if status is not None:
+            status.kill()
+            status.communicate()
+        raise
     products = sorted({item.product for spec in project.use_cases.values() for item in spec.data})
     if names is None:
         products = sorted(project.products)
     targets = []
     if products:
-        targets.append(BuildTarget(PRODUCTS_LABEL, tuple(f"dvc.yaml:{name}" for name in products)))
+        stages = tuple(f"dvc.yaml:{name}" for name in products)
+        targets.append(BuildTarget(PRODUCTS_LABEL, stages, stages))
     for name in project.use_cases:
         # Its own stages in order, without walking up to the products (built just before): two
         # pipelines running at once must not both try to lock the shared products' outputs.
         pipeline = paths.rel(paths.use_case(name).dvc_yaml)
-        targets.append(BuildTarget(name, tuple(f"{pipeline}:{stage}" for stage in USE_CASE_STAGES)))
-    return BuildPlan(paths, tuple(targets), project.use_cases)
+        targets.append(BuildTarget(name, tuple(f"{pipeline}:{stage}" for stage in USE_CASE_STAGES), (pipeline,)))
+    return BuildPlan(paths, tuple(targets), project.use_cases, status)
 
 
 def run_build(
@@ -121,7 +144,7 @@ def run_build(
 
     products = [t for t in plan.targets if t.label == PRODUCTS_LABEL]
     use_cases = [t for t in plan.targets if t.label != PRODUCTS_LABEL]
-    stale = stale_targets(plan.paths, [*products, *use_cases])
+    stale = stale_targets(plan.paths, [*products, *use_cases], plan.status)
     results = [run(target, stale, 1) for target in products]
     if stale & {target.label for target in products}:
         stale = stale_targets(plan.paths, use_cases)  # rebuilt products may have changed their inputs
@@ -131,19 +154,27 @@ def run_build(
     return BuildReport(results, plan.use_cases, {name: read_metrics(plan.paths, name) for name in plan.use_cases})
 
 
-def stale_targets(paths: ProjectPaths, targets: list[BuildTarget]) -> set[str]:
+def stale_targets(
+    paths: ProjectPaths, targets: list[BuildTarget], started: subprocess.Popen[str] | None = None
+) -> set[str]:
     """Labels of the targets with a stage to rerun, from one `dvc status` over all of them.
 
     One DVC process answers for every pipeline, so a build where little changed costs about
-    what a bare `dvc repro` does, instead of one DVC start-up per use case.
+    what a bare `dvc repro` does, instead of one DVC start-up per use case. `started` is a
+    `dvc status` of the whole project already running, used instead of a new one.
     """
     if not targets:
         return set()
-    done = dvc(paths.root, "status", "--json", *(item for target in targets for item in target.dvc_targets))
-    if done.returncode != 0:
+    if started is not None:
+        stdout, _ = started.communicate()
+        returncode = started.returncode
+    else:
+        done = dvc(paths.root, "status", "--json", *(item for target in targets for item in target.status_targets))
+        stdout, returncode = done.stdout, done.returncode
+    if returncode != 0:
         return {target.label for target in targets}  # `dvc repro` will report the problem
     # DVC names the root pipeline's stages without their file
-    changed = {key if ":" in key else f"dvc.yaml:{key}" for key in json.loads(done.stdout or "{}")}
+    changed = {key if ":" in key else f"dvc.yaml:{key}" for key in json.loads(stdout or "{}")}
     return {target.label for target in targets if changed & set(target.dvc_targets)}
 
 

@@ -49,6 +49,18 @@ def dvc(root: Path, *args: str, share: int = 1, fresh_stages: bool = False) -> s
     )
 
 
+def dvc_started(root: Path, *args: str) -> subprocess.Popen[str]:
+    """Start `dvc <args>` in `root` in the background, capturing its output; see `dvc`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dvc", *args],
+        cwd=root,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def dvc_checked(root: Path, *args: str, fresh_stages: bool = False) -> str:
     """Run `dvc <args>` and return its output, raising `FactoryError` with DVC's message on failure."""
     done = dvc(root, *args, fresh_stages=fresh_stages)
