@@ -2,7 +2,7 @@
 
 Builds the churn use case's data products at the given size in a fresh Git + DVC repository,
 runs `dvc repro` up to the prepare stage, then runs `factory stage train churn` as its own
-process and reads that process's peak RSS from the kernel. Two baselines are printed: the
+process (no warm server) and reads that process's peak RSS from the kernel. Two baselines are printed: the
 training table's in-memory size (pandas, deep) and the peak RSS of a process that only
 imports the stage's libraries and reads the table, so the fit's own share is visible.
 
@@ -34,7 +34,9 @@ READ_ONLY = (
 
 def peak_rss(command: list[str], root: Path) -> int:
     """Peak resident set size in bytes of `command` run as a child process."""
-    process = subprocess.Popen(command, cwd=root, env=environment(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # FACTORY_WARM=0: the stage runs in this very child, not in a warm server's fork we cannot measure
+    env = {**environment(root), "FACTORY_WARM": "0"}
+    process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
