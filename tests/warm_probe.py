@@ -25,6 +25,7 @@ def main() -> None:
         "switch": os.environ.get("FACTORY_WARM"),
         "draw": float(numpy.random.rand()),
         "openmp_threads": sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"}),
+        "interpreter_flags": [sys.flags.isolated, sys.flags.ignore_environment, sys.flags.no_user_site],
         "own_modules_preloaded": sorted(name for name in sys.modules if name.split(".")[0] == "components"),
     }
     report.write_text(json.dumps(facts))
