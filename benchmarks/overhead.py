@@ -7,7 +7,7 @@ skops, a metrics file and the same three plots, as the factory does. The factory
 in a fresh Git + DVC repository, so it pays for everything a user pays for: composition
 check, DVC, one process per stage, schema validation, plots, card.
 
-    .venv/bin/python benchmarks/overhead.py [--rows 200000]
+    .venv/bin/python benchmarks/overhead.py [--rows 200000] [--repeats 3]
 
 Also times `factory --help` (the CLI must import lazily). Prints figures and ratios.
 """
@@ -160,14 +160,20 @@ def time_help(repeats: int = 7) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs of each; medians are reported")
     args = parser.parse_args()
 
     help_seconds = time_help()
-    plain = time_plain(args.rows, "minimal")
-    plain_with_outputs = time_plain(args.rows, "with-outputs")
-    factory = time_factory(args.rows)
+    runs: dict[str, list[float]] = {"plain": [], "with outputs": [], "factory": []}
+    for repeat in range(args.repeats):
+        # interleaved, so a slow spell of the machine hits every contender alike
+        runs["plain"].append(time_plain(args.rows, "minimal"))
+        runs["with outputs"].append(time_plain(args.rows, "with-outputs"))
+        runs["factory"].append(time_factory(args.rows))  # the first may start the warm stage server
+        print(f"run {repeat + 1}: " + ", ".join(f"{name} {times[-1]:.1f} s" for name, times in runs.items()))
+    plain, plain_with_outputs, factory = (statistics.median(times) for times in runs.values())
     print(f"rows                                   {args.rows:>10,}")
-    print(f"plain script, fit + score only         {plain:>10.1f} s")
+    print(f"plain script, fit + score only         {plain:>10.1f} s   (median of {args.repeats})")
     print(f"plain script, also saves model + plots {plain_with_outputs:>10.1f} s")
     print(f"factory build (fresh repo)             {factory:>10.1f} s")
     print(f"ratio factory / plain (fit + score)    {factory / plain:>10.2f}   (target <= 1.15)")
