@@ -86,7 +86,6 @@ def measure(folder: Path) -> None:
     from factory.io import load_model
     from factory.monitor.drift import check_drift
     from factory.monitor.efficacy import check_efficacy
-    from factory.monitor.log import MonitoringRecord
     from factory.monitor.workflow import BatchCheck, predict_in_chunks, validate_batch, write_reports
     from factory.release.scoring import read_table
     from factory.spec import ColumnSchema, DataProductSpec, UseCaseParams
@@ -120,21 +119,15 @@ def measure(folder: Path) -> None:
     mark("drift: 20 features + prediction")
     metrics, efficacy, labelled = check_efficacy(model, table["label"], scored, params, params.monitoring, profile)
     mark("efficacy (labels given)")
-    record = MonitoringRecord(
+    check = BatchCheck(table, scored, drift, metrics, efficacy, labelled)
+    record = check.record(
         checked_at="2026-01-01T00:00:00Z",
         use_case="bench",
         version="v1.0.0",
-        input="batch.parquet",
+        input_shown="batch.parquet",
         input_sha256="0" * 64,
-        rows=len(table),
-        verdict="ok",
-        dataset_drift=drift.dataset_drift,
-        drifted_features=drift.drifted_features,
-        drifted_share=drift.drifted_share,
-        prediction_drift=drift.prediction.drifted,
-        efficacy=efficacy,
+        alert=False,
     )
-    check = BatchCheck(table, scored, drift, metrics, efficacy, labelled)
     write_reports(record, [], params.monitoring, profile, check, folder / "report.json", folder / "report.html")
     mark("reports")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

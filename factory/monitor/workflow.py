@@ -111,6 +111,34 @@ class BatchCheck:
     efficacy: Efficacy | None
     labelled: int
 
+    def record(
+        self,
+        *,
+        checked_at: str,
+        use_case: str,
+        version: str | None,
+        input_shown: str,
+        input_sha256: str,
+        alert: bool,
+        report: str | None = None,
+    ) -> MonitoringRecord:
+        """The log line for this check of `input_shown` against `use_case` at `version`."""
+        return MonitoringRecord(
+            checked_at=checked_at,
+            use_case=use_case,
+            version=version,
+            input=input_shown,
+            input_sha256=input_sha256,
+            rows=len(self.table),
+            verdict="alert" if alert else "ok",
+            dataset_drift=self.drift.dataset_drift,
+            drifted_features=self.drift.drifted_features,
+            drifted_share=round(self.drift.drifted_share, 6),
+            prediction_drift=self.drift.prediction.drifted,
+            efficacy=self.efficacy,
+            report=report,
+        )
+
 
 def validate_batch(table: pd.DataFrame, schema: TableSchema, labels: str | None, shown: str) -> None:
     """Refuse a batch that does not satisfy the input schema, or lacks the labels column asked for."""
@@ -172,19 +200,13 @@ def monitor(
     folder = out or ProjectPaths(root).use_case(name).monitoring_reports
     stem = f"{checked_at.strftime('%Y%m%dT%H%M%SZ')}-{info.version}"
     report_json, report_html = folder / f"{stem}.json", folder / f"{stem}.html"
-    record = MonitoringRecord(
+    record = check.record(
         checked_at=checked_at.isoformat().replace("+00:00", "Z"),
         use_case=name,
         version=info.version,
-        input=_shown(root, input_path),
+        input_shown=_shown(root, input_path),
         input_sha256=sha256_file(input_path),
-        rows=len(table),
-        verdict="alert" if reasons else "ok",
-        dataset_drift=drift.dataset_drift,
-        drifted_features=drift.drifted_features,
-        drifted_share=round(drift.drifted_share, 6),
-        prediction_drift=drift.prediction.drifted,
-        efficacy=check.efficacy,
+        alert=bool(reasons),
         report=_shown(root, report_json),
     )
     write_reports(record, reasons, policy, profile, check, report_json, report_html)

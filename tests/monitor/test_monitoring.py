@@ -235,26 +235,19 @@ def test_efficacy_reads_boolean_labels_with_gaps(fitted) -> None:
 def test_reports_plot_every_drifted_column(fitted, tmp_path: Path) -> None:
     import json
 
-    from factory.monitor.log import MonitoringRecord
     from factory.monitor.workflow import check_batch, write_reports
 
     params, model, pool, profile = fitted
     current = batch(pool, SMALL, 1, Shift("covariate", ("age", "region"), 2.0), Shift("label", strength=1.5))
     check = check_batch(current, params, POLICY, model, profile, labels="bought")
     assert {"age", "region"} <= set(check.drift.drifted_features) and check.drift.prediction.drifted
-    record = MonitoringRecord(
+    record = check.record(
         checked_at="2026-11-29T12:00:00Z",
         use_case="shop",
         version="v1.0.0",
-        input="batch.csv",
+        input_shown="batch.csv",
         input_sha256="0" * 64,
-        rows=len(current),
-        verdict="alert",
-        dataset_drift=check.drift.dataset_drift,
-        drifted_features=check.drift.drifted_features,
-        drifted_share=check.drift.drifted_share,
-        prediction_drift=True,
-        efficacy=check.efficacy,
+        alert=True,
     )
     write_reports(record, ["prediction drift"], POLICY, profile, check, tmp_path / "r.json", tmp_path / "r.html")
     report = json.loads((tmp_path / "r.json").read_text())
