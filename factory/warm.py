@@ -58,6 +58,7 @@ PRELOAD = (
     "sklearn.preprocessing",
     "skops.io",
     "pandera.pandas",
+    "pandera.backends.pandas.register",
     "matplotlib.figure",
     "matplotlib.backends.backend_agg",
     "threadpoolctl",

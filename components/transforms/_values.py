@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,19 @@ def examples(values: pd.Series, limit: int = 3) -> str:
 def stripped_text(series: pd.Series) -> pd.Series:
     """`series` as stripped `str` values with its nulls kept null, whatever its dtype."""
     return series.astype("str").str.strip().where(series.notna())
+
+
+def parsed_once_per_value(series: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """`parse` applied to each distinct value of `series` once, spread back over its rows.
+
+    Text columns repeat their values (a price list, a few plans), and parsing text with a
+    regular expression is a Python call per value; nulls stay null (NaN).
+    """
+    import pandas as pd
+
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    parsed = parse(pd.Series(distinct, dtype=series.dtype)).to_numpy()
+    return pd.Series(pd.api.extensions.take(parsed, codes, allow_fill=True), index=series.index, name=series.name)
 
 
 def reject_unparsed(column: str, original: pd.Series, parsed: pd.Series, expected: str) -> None:

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from components._params import ColumnList
 from components.transforms._columns import require_columns
-from components.transforms._values import reject_unparsed, stripped_text
+from components.transforms._values import parsed_once_per_value, reject_unparsed, stripped_text
 from factory.registry import ComponentParams, RunContext, register
 
 if TYPE_CHECKING:
@@ -33,19 +33,24 @@ def parse_currency(params: ParseCurrencyParams, frame: pd.DataFrame, context: Ru
     minus or accounting parentheses make the amount negative. Nulls stay NaN; any other
     text is an error naming the column and examples.
     """
-    import pandas as pd
-
     require_columns(frame, params.columns)
     parsed = {}
     for column in params.columns:
         series = frame[column]
-        text = stripped_text(series)
-        in_parentheses = text.str.startswith("(") & text.str.endswith(")")
-        text = text.where(~in_parentheses, text.str[1:-1])
-        parts = text.str.replace(r"[$€£\s]", "", regex=True).str.extract(_AMOUNT)
-        magnitude = pd.to_numeric(parts["number"].str.replace(",", ""), errors="coerce").astype("float64")
-        negative = (parts["sign"] == "-") | in_parentheses
-        values = magnitude.where(~negative, -magnitude)
+        values = parsed_once_per_value(series, _amounts)
         reject_unparsed(column, series, values, "money amounts")
         parsed[column] = values
     return frame.assign(**parsed)
+
+
+def _amounts(series: pd.Series) -> pd.Series:
+    """Money amounts of a text series as float64; NaN where a value is not one."""
+    import pandas as pd
+
+    text = stripped_text(series)
+    in_parentheses = text.str.startswith("(") & text.str.endswith(")")
+    text = text.where(~in_parentheses, text.str[1:-1])
+    parts = text.str.replace(r"[$€£\s]", "", regex=True).str.extract(_AMOUNT)
+    magnitude = pd.to_numeric(parts["number"].str.replace(",", ""), errors="coerce").astype("float64")
+    negative = (parts["sign"] == "-") | in_parentheses
+    return magnitude.where(~negative, -magnitude)

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from components._params import ColumnList
 from components.transforms._columns import require_columns
-from components.transforms._values import reject_unparsed, stripped_text
+from components.transforms._values import parsed_once_per_value, reject_unparsed, stripped_text
 from factory.registry import ComponentParams, RunContext, register
 
 if TYPE_CHECKING:
@@ -32,15 +32,20 @@ def parse_percentage(params: ParsePercentageParams, frame: pd.DataFrame, context
     With `as_fraction` (the default) "90%" becomes 0.9, otherwise 90.0. Nulls stay NaN;
     any other text is an error naming the column and examples.
     """
-    import pandas as pd
-
     require_columns(frame, params.columns)
     scale = 100.0 if params.as_fraction else 1.0
     parsed = {}
     for column in params.columns:
         series = frame[column]
-        number = stripped_text(series).str.extract(_PERCENTAGE, expand=False)
-        values = pd.to_numeric(number, errors="coerce").astype("float64") / scale
+        values = parsed_once_per_value(series, _percentages) / scale
         reject_unparsed(column, series, values, "percentages")
         parsed[column] = values
     return frame.assign(**parsed)
+
+
+def _percentages(series: pd.Series) -> pd.Series:
+    """The numbers of a text series of percentages as float64; NaN where a value is not one."""
+    import pandas as pd
+
+    number = stripped_text(series).str.extract(_PERCENTAGE, expand=False)
+    return pd.to_numeric(number, errors="coerce").astype("float64")
