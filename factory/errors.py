@@ -43,6 +43,10 @@ class ConfigError(FactoryError):
         lines += [f"  - {problem.render()}" for problem in self.problems]
         super().__init__("\n".join(lines))
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, tuple[Problem, ...]]]:
+        # rebuilt from its parts when it comes back from a worker process
+        return (ConfigError, (self.file, self.problems))
+
     @classmethod
     def single(cls, file: str, key: str, expected: str, got: str | None = None) -> ConfigError:
         """Build an error with one problem."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
+from factory import compose
 from factory.compile import STAGE_PARAMS, plan_compile, stale_files
 from factory.compose import load_project
+from factory.errors import ErrorGroup
 from factory.paths import ProjectPaths
 from tests.conftest import Runner, snapshot
 
@@ -151,3 +155,33 @@ def test_cached_composition_follows_every_input_file(project: Path) -> None:
     assert load_project(paths).use_cases["wine-cultivar"].owner == "lab-one@example.com"
     team.write_text("owner: lab-two@example.com\n")
     assert load_project(paths).use_cases["wine-cultivar"].owner == "lab-two@example.com"
+
+
+def test_many_use_cases_compose_in_workers_with_the_same_results_and_errors(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    churn = (project / "use_cases/churn/config.yaml").read_text()
+    for index in range(6):
+        folder = project / "use_cases" / f"churn-{index}"
+        folder.mkdir()
+        broken = index in (2, 4)  # errors come back from the workers, in use case order
+        (folder / "config.yaml").write_text(churn.replace("seed: 7", "seed: oops" if broken else f"seed: {index}"))
+
+    def outcome() -> tuple[dict[str, object], str]:
+        try:
+            return load_project(ProjectPaths(project)).use_cases, ""
+        except ErrorGroup as exc:
+            return {}, str(exc)
+
+    sequential = outcome()
+    shutil.rmtree(project / ".factory", ignore_errors=True)  # no cached compositions: compose again
+    monkeypatch.setattr(compose, "PARALLEL_FROM", 2)  # 9 use cases: 2 workers where the machine has 2 cores
+    in_workers = outcome()
+    assert in_workers == sequential
+    assert "use_cases/churn-2/config.yaml" in sequential[1] and "use_cases/churn-4/config.yaml" in sequential[1]
+    assert sequential[1].index("churn-2") < sequential[1].index("churn-4")
+    for index in (2, 4):
+        shutil.rmtree(project / "use_cases" / f"churn-{index}")
+    monkeypatch.setattr(compose, "PARALLEL_FROM", 2)
+    use_cases, _ = outcome()
+    assert list(use_cases) == sorted(use_cases) and len(use_cases) == 7
