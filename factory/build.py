@@ -147,7 +147,9 @@ def run_build(
     stale = stale_targets(plan.paths, [*products, *use_cases], plan.status)
     results = [run(target, stale, 1) for target in products]
     if stale & {target.label for target in products}:
-        stale = stale_targets(plan.paths, use_cases)  # rebuilt products may have changed their inputs
+        # Rebuilt products may have changed the inputs of the use cases that looked current;
+        # those already stale stay in the build.
+        stale |= stale_targets(plan.paths, [target for target in use_cases if target.label not in stale])
     at_once = max(1, min(jobs, sum(target.label in stale for target in use_cases)))
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         results += list(pool.map(lambda target: run(target, stale, at_once), use_cases))

@@ -62,11 +62,26 @@ def relative_to_root(path: Path, root: Path) -> str:
         raise ProjectError(f"{resolved}: outside the project root {root}") from exc
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import, before any thread starts: setting it to read it is not thread-safe.
+_FILE_MODE = 0o666 & ~_read_umask()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    """Write `data` to `path` through a temporary file in the same folder and a rename.
+
+    The file gets the mode any new file would get (0666 less the umask), not the temporary
+    file's private 0600.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, _FILE_MODE)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -92,12 +107,19 @@ def write_json(path: Path, value: Any) -> None:
     atomic_write_text(path, canonical_json(value))
 
 
+def parse_yaml(text: str) -> Any:
+    """YAML text as plain values, with the safe loader (libyaml's where PyYAML has it: 10x faster)."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def read_yaml_mapping(path: Path, shown: str) -> dict[str, Any]:
     """Read a YAML file that must hold a mapping; any other content is a `ConfigError` naming `shown`."""
     import yaml
 
     try:
-        value = yaml.safe_load(path.read_text(encoding="utf-8"))
+        value = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         problem = " ".join(str(exc).split())
         raise ConfigError.single(shown, "", "valid YAML", problem) from exc

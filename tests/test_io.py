@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -130,3 +131,13 @@ def test_find_root_and_relative_paths(tmp_path: Path) -> None:
     assert relative_to_root(REPO / "conf" / "data", REPO) == "conf/data"
     with pytest.raises(ProjectError, match="outside the project root"):
         relative_to_root(tmp_path, REPO)
+
+
+def test_written_files_get_the_mode_of_any_new_file(tmp_path: Path) -> None:
+    mask = os.umask(0o027)
+    try:
+        code = "import sys, pathlib, factory.io as io; io.write_json(pathlib.Path(sys.argv[1]), {})"
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / "out.json")], check=True, cwd=REPO)
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o640

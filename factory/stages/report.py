@@ -7,9 +7,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from factory.io import atomic_write_text, sha256_file, write_json
+from factory.io import atomic_write_text, parse_yaml, sha256_file, write_json
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.spec import UseCaseParams
 from factory.stages import card
@@ -63,7 +61,7 @@ def build_lineage(params: UseCaseParams, paths: UseCasePaths) -> dict[str, Any]:
 def _read_lock(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
-    value = yaml.safe_load(path.read_text(encoding="utf-8"))
+    value = parse_yaml(path.read_text(encoding="utf-8"))
     return value if isinstance(value, dict) else {}
 
 
