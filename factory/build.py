@@ -183,9 +183,8 @@ def stale_targets(
 def reproduce(paths: ProjectPaths, target: BuildTarget, jobs: int = 1) -> TargetResult:
     """Run `dvc repro` for one target with this interpreter's environment, beside `jobs - 1` others."""
     started = time.perf_counter()
-    lock_flag = ["--wait-for-lock"] if jobs > 1 else []
     single = ["--single-item"] if target.label != PRODUCTS_LABEL else []
-    done = dvc(paths.root, *lock_flag, "repro", *single, *target.dvc_targets, share=jobs)
+    done = dvc(paths.root, "repro", *single, *target.dvc_targets, share=jobs, wait_for_lock=jobs > 1)
     output = done.stdout + done.stderr
     return TargetResult(
         target=target,

@@ -34,13 +34,18 @@ def environment(share: int = 1, fresh_stages: bool = False) -> dict[str, str]:
     return env
 
 
-def dvc(root: Path, *args: str, share: int = 1, fresh_stages: bool = False) -> subprocess.CompletedProcess[str]:
+def dvc(
+    root: Path, *args: str, share: int = 1, fresh_stages: bool = False, wait_for_lock: bool = False
+) -> subprocess.CompletedProcess[str]:
     """Run `dvc <args>` in `root`, capturing its output; the caller reads the return code.
 
-    `share` and `fresh_stages` shape the stages' environment (see `environment`).
+    `share` and `fresh_stages` shape the stages' environment (see `environment`). With
+    `wait_for_lock` DVC queues for the repository lock held by another DVC process (polling
+    it ten times as often as DVC itself, see `factory.dvc_main`) instead of failing.
     """
+    command = ["factory.dvc_main", "--wait-for-lock"] if wait_for_lock else ["dvc"]
     return subprocess.run(
-        [sys.executable, "-m", "dvc", *args],
+        [sys.executable, "-m", *command, *args],
         cwd=root,
         env=environment(share, fresh_stages),
         capture_output=True,

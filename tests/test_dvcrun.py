@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 
-from factory.dvcrun import THREAD_LIMIT_VARIABLES, environment
+from factory.dvcrun import THREAD_LIMIT_VARIABLES, dvc, environment
 
 
 @pytest.fixture(autouse=True)
@@ -29,3 +33,24 @@ def test_pipelines_side_by_side_share_the_cores(monkeypatch: pytest.MonkeyPatch)
 def test_a_limit_the_user_set_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert environment(share=2)["OMP_NUM_THREADS"] == "3"
+
+
+def test_a_waiting_dvc_queues_for_the_repository_lock_and_then_runs(tmp_path: Path) -> None:
+    from dvc import lock as dvc_lock
+    import zc.lockfile
+
+    assert isinstance(dvc_lock.DEFAULT_TIMEOUT, int | float)  # the poll factory.dvc_main shortens
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
+    held = zc.lockfile.LockFile(str(tmp_path / ".dvc" / "tmp" / "lock"))  # what a running `dvc repro` holds
+    try:
+        assert dvc(tmp_path, "status").returncode != 0  # DVC alone gives up after a few attempts
+        waiting = threading.Thread(target=lambda: results.append(dvc(tmp_path, "status", wait_for_lock=True)))
+        results: list[subprocess.CompletedProcess[str]] = []
+        waiting.start()
+        waiting.join(timeout=2)
+        assert waiting.is_alive() and not results  # still queued behind the lock
+    finally:
+        held.close()
+    waiting.join(timeout=60)
+    assert results and results[0].returncode == 0, results
