@@ -36,8 +36,8 @@ def test_a_limit_the_user_set_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_waiting_dvc_queues_for_the_repository_lock_and_then_runs(tmp_path: Path) -> None:
-    from dvc import lock as dvc_lock
     import zc.lockfile
+    from dvc import lock as dvc_lock
 
     assert isinstance(dvc_lock.DEFAULT_TIMEOUT, int | float)  # the poll factory.dvc_main shortens
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)

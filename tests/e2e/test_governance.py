@@ -238,7 +238,7 @@ def test_dashboard_in_headless_chromium(
     index = (out / "index.html").read_text()
     assert "http://" not in index and "https://" not in index  # nothing to fetch at view time
 
-    assert CHROMIUM.is_file(), "Debian's chromium is missing: run `bash scripts/setup.sh` (it installs it)"
+    assert CHROMIUM.is_file(), "Debian's chromium is missing: run `bash scripts/setup-browser.sh` (it installs it)"
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
