@@ -204,19 +204,20 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
             "deps": sorted(
                 [
                     use_case.rel(use_case.train_data),
+                    use_case.rel(use_case.test_data),
                     *stage_code("train"),
                     *rel(_component_files(paths, feature_refs)),
                     *rel(_component_files(paths, search_metric, kind="metric")),
                 ]
             ),
             "params": STAGE_PARAMS["train"],
-            "outs": [use_case.rel(use_case.model), *searched],
+            "outs": [use_case.rel(use_case.model), use_case.rel(use_case.predictions), *searched],
         },
         "evaluate": {
             "cmd": f"factory stage evaluate {spec.name}",
             "deps": sorted(
                 [
-                    use_case.rel(use_case.model),
+                    use_case.rel(use_case.predictions),
                     use_case.rel(use_case.test_data),
                     *stage_code("evaluate"),
                     *rel(metric_files),

@@ -125,6 +125,11 @@ class UseCasePaths:
         return self.artifacts / "model.skops"
 
     @property
+    def predictions(self) -> Path:
+        """The model's predictions (and class probabilities) for the test rows, in their order."""
+        return self.artifacts / "predictions.parquet"
+
+    @property
     def search(self) -> Path:
         """Hyperparameter search results: every candidate's score and the winner."""
         return self.artifacts / "search.json"

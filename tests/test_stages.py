@@ -6,13 +6,16 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from factory.errors import ConfigError, DataValidationError, FactoryError
+from factory.errors import BuildError, ConfigError, DataValidationError, FactoryError
 from factory.io import load_model
 from factory.paths import ProjectPaths
 from factory.stages import load_use_case_params, run_stage
+from factory.stages.evaluate import compute_metrics
+from factory.stages.predictions import Predictions, predict, read_predictions, write_predictions
 from factory.stages.prepare import used_columns
 
 
@@ -61,6 +64,8 @@ def test_use_case_stages_in_order(project: Path) -> None:
     assert metrics["accuracy"] > 0.85
     model = load_model(paths.model)
     assert list(model.classes_) == ["class_0", "class_1", "class_2"]
+    # evaluate scored the predictions the train stage saved: the same as the saved model's own
+    assert compute_metrics(predict(model, test, params), params) == {k: metrics[k] for k in metrics if k != "n_test"}
     assert sorted(p.name for p in paths.plots.iterdir()) == [
         "confusion.csv",
         "confusion.png",
@@ -106,3 +111,27 @@ def test_stage_errors_are_clean(project: Path) -> None:
     (project / "use_cases/churn/params.yaml").unlink()
     with pytest.raises(ConfigError, match=r"run `factory compile`"):
         run_stage("train", "churn", project)
+
+
+@pytest.mark.parametrize(
+    ("y_pred", "proba", "labels"),
+    [
+        (np.array([True, False, True]), np.array([[0.2, 0.8], [0.9, 0.1], [0.4, 0.6]]), [False, True]),
+        (np.array(["b", "a", "c"], dtype=object), np.eye(3)[[1, 0, 2]], ["a", "b", "c"]),
+        (np.array([1.5, -2.0, 3.25]), None, None),
+    ],
+)
+def test_predictions_file_round_trip(
+    tmp_path: Path, y_pred: np.ndarray, proba: np.ndarray | None, labels: list[object] | None
+) -> None:
+    file = tmp_path / "predictions.parquet"
+    write_predictions(file, Predictions(y_pred, y_pred, proba, labels))
+    truth = np.array(["t1", "t2", "t3"], dtype=object)
+    back = read_predictions(file, truth)
+    assert back.y_true is truth and back.labels == labels
+    assert back.y_pred.tolist() == y_pred.tolist() and back.y_pred.dtype == y_pred.dtype
+    assert (back.y_proba is None) == (proba is None)
+    if proba is not None:
+        assert np.array_equal(back.y_proba, proba)
+    with pytest.raises(BuildError, match="predictions for 3 rows, but the test table has 2"):
+        read_predictions(file, truth[:2])

@@ -1,14 +1,18 @@
-"""Evaluate a use case's model on its test table: metrics, per-slice metrics and plots."""
+"""Evaluate a use case's model on its test table: metrics, per-slice metrics and plots.
+
+The model's predictions for the test table come from the train stage, so the model is not
+loaded again here.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from factory.io import load_model, write_json
+from factory.io import write_json
 from factory.paths import UseCasePaths
 from factory.spec import UseCaseParams
 from factory.stages import plots
-from factory.stages.predictions import Predictions, metric_value, predict
+from factory.stages.predictions import Predictions, metric_value, read_predictions
 from factory.stages.profile import build_profile
 
 if TYPE_CHECKING:
@@ -20,7 +24,7 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     import pandas as pd
 
     test = pd.read_parquet(paths.test_data)
-    predictions = predict(load_model(paths.model), test, params)
+    predictions = read_predictions(paths.predictions, test[params.target].to_numpy())
     metrics = compute_metrics(predictions, params)
     write_json(paths.metrics, {**metrics, "n_test": len(test)})
     write_json(paths.slice_metrics, slice_metrics(test, predictions, params))
