@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from factory import registry
 from factory.errors import ConfigError, ErrorGroup, FactoryError
 from factory.io import atomic_write_text, read_yaml_mapping
 from factory.paths import ProjectPaths
@@ -262,6 +263,7 @@ def load_project(paths: ProjectPaths, names: list[str] | None = None) -> Project
 
     Every invalid file is reported, not just the first.
     """
+    registry.load_catalogue()  # every component module, so a name registered twice is refused here
     known = use_case_names(paths)
     for name in names or []:
         check_name(name, "use case", known)

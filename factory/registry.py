@@ -22,9 +22,11 @@ catalogue stays cheap and each stage pays only for what it runs.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import logging
 import pkgutil
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +47,17 @@ REGRESSION = ("regression",)
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 
 COMPONENTS_PACKAGE = "components"
+# Where the library keeps each kind, one module per component named after it: a stage looks
+# there first, so it imports the few components it runs instead of the whole catalogue.
+KIND_FOLDERS: dict[Kind, str] = {
+    "source": "sources",
+    "transform": "transforms",
+    "feature": "features",
+    "model": "models",
+    "metric": "metrics",
+    "drift": "drift",
+}
+_MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class ComponentParams(BaseModel):
@@ -178,23 +191,47 @@ def load_catalogue() -> dict[tuple[Kind, str], Component]:
         return _CATALOGUE
     package = importlib.import_module(COMPONENTS_PACKAGE)
     for module in pkgutil.walk_packages(package.__path__, prefix=f"{COMPONENTS_PACKAGE}."):
-        try:
-            importlib.import_module(module.name)
-        except Exception as exc:  # a broken component module must not hide behind a traceback
-            raise ComponentError(
-                f"component module {module.name} cannot be imported: {type(exc).__name__}: {exc}"
-            ) from exc
+        _import_component_module(module.name)
     _LOADED_PACKAGES.add(COMPONENTS_PACKAGE)
     return _CATALOGUE
 
 
+def _import_component_module(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception as exc:  # a broken component module must not hide behind a traceback
+        raise ComponentError(f"component module {module} cannot be imported: {type(exc).__name__}: {exc}") from exc
+
+
 def get(kind: Kind, name: str) -> Component:
-    """Return the component `name` of `kind`, or raise `UnknownComponent`."""
+    """Return the component `name` of `kind`, or raise `UnknownComponent`.
+
+    The module named after the component is tried first; the whole catalogue is loaded only
+    when that module does not register it. (A name registered twice is caught by `factory
+    check`, which loads every module.)
+    """
+    if (kind, name) not in _CATALOGUE and COMPONENTS_PACKAGE not in _LOADED_PACKAGES:
+        _import_conventional_module(kind, name)
+    if (kind, name) in _CATALOGUE:
+        return _CATALOGUE[(kind, name)]
     catalogue = load_catalogue()
     try:
         return catalogue[(kind, name)]
     except KeyError:
         raise UnknownComponent(kind, name, names(kind)) from None
+
+
+def _import_conventional_module(kind: Kind, name: str) -> None:
+    """Import components/<kind folder>/<name>.py when it exists; nothing else is ever imported."""
+    if not _MODULE_NAME.fullmatch(name):
+        return
+    module = f"{COMPONENTS_PACKAGE}.{KIND_FOLDERS[kind]}.{name}"
+    try:
+        found = importlib.util.find_spec(module)
+    except ImportError:
+        return
+    if found is not None:
+        _import_component_module(module)
 
 
 def names(kind: Kind) -> list[str]:

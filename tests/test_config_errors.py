@@ -171,3 +171,14 @@ def test_duplicate_key_names_the_file_and_line(project: Path) -> None:
     message = str(caught.value)
     assert message.startswith("use_cases/churn/config.yaml: invalid configuration")
     assert "target: expected each key once per mapping; got target again at line" in message
+
+
+def test_a_component_name_registered_twice_is_refused_by_check(factory_cli: Runner, project: Path) -> None:
+    """Stages import only the component modules they run, so check is where a duplicate is caught."""
+    ridge = project / "components/models/ridge.py"
+    (project / "components/models/ridge_again.py").write_text(ridge.read_text())
+    done = factory_cli("check")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "component module components.models.ridge_again cannot be imported" in done.stderr
+    assert "model component 'ridge' is registered twice" in done.stderr
+    assert "Traceback" not in done.stderr

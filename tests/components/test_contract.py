@@ -73,7 +73,6 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 COMPONENTS = registry.components()
-PACKAGES = {"source": "sources", "transform": "transforms", "feature": "features", "model": "models", "drift": "drift"}
 
 
 def _id(component: registry.Component) -> str:
@@ -101,12 +100,29 @@ def test_every_registered_component_has_an_example() -> None:
 
 
 def test_each_module_registers_one_component_named_after_it() -> None:
+    """The registry finds a component by this convention without importing the whole library."""
     per_file = Counter(c.source_file for c in COMPONENTS)
     assert [str(path) for path, count in per_file.items() if count > 1] == []
     for component in COMPONENTS:
-        package = PACKAGES.get(component.kind, "metrics")
         assert component.source_file.stem == component.name
-        assert component.source_file.parent.name == package
+        assert component.source_file.parent.name == registry.KIND_FOLDERS[component.kind]
+
+
+def test_a_stage_imports_only_the_components_it_runs() -> None:
+    code = (
+        "import sys, factory.registry as r; r.get('model', 'ridge'); r.get('metric', 'r2'); "
+        "print(sorted(m for m in sys.modules if m.startswith('components.') and not m.endswith('_params')))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == str(
+        ["components.metrics", "components.metrics.r2", "components.models", "components.models.ridge"]
+    )
+    unknown = (
+        "import factory.registry as r\ntry: r.get('model', 'nope')\nexcept r.UnknownComponent as e: print(e.known)"
+    )
+    result = subprocess.run([sys.executable, "-c", unknown], cwd=root, capture_output=True, text=True, check=True)
+    assert "'ridge'" in result.stdout and "'logistic_regression'" in result.stdout
 
 
 def test_loading_the_catalogue_imports_no_heavy_library() -> None:
