@@ -54,14 +54,17 @@ def dvc(
     )
 
 
-def dvc_started(root: Path, *args: str) -> subprocess.Popen[str]:
-    """Start `dvc <args>` in `root` in the background, capturing its output; see `dvc`."""
+def dvc_started(root: Path, *args: str, merge_output: bool = False) -> subprocess.Popen[str]:
+    """Start `dvc <args>` in `root` in the background, capturing its output; see `dvc`.
+
+    With `merge_output` its standard error comes with its output, to be read line by line.
+    """
     return subprocess.Popen(
         [sys.executable, "-m", "dvc", *args],
         cwd=root,
         env=environment(),
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
         text=True,
     )
 

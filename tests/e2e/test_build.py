@@ -146,3 +146,30 @@ def test_schema_violation_fails_before_training(tmp_path: Path) -> None:
     assert "Traceback" not in output
     assert not (tmp_path / "use_cases/wine-cultivar/artifacts/model.skops").exists()
     assert not (tmp_path / "data/products/wine.parquet").exists()
+
+
+NO_ROWS = """\
+transforms:
+  - component: filter_rows
+    params:
+      conditions: [{column: alcohol, op: lt, value: 0}]
+"""
+
+
+def test_a_failed_pipeline_does_not_stop_the_others(tmp_path: Path) -> None:
+    """One `dvc repro --keep-going` builds both. DVC runs wine-cultivar's stages before churn's,
+    so churn is running when DVC prints its closing error about wine-cultivar: the failure
+    stays wine-cultivar's."""
+    run = init_repo(tmp_path)
+    wine = tmp_path / "conf/data/wine.yaml"
+    wine.write_text(wine.read_text().replace("schema:\n", NO_ROWS + "schema:\n"))
+    code, output = factory(run, "compile")
+    assert code == 0, output
+    code, output = factory(run, "build", "churn", "wine-cultivar")
+    assert code == 1, output
+    assert "1 pipeline(s) failed: wine-cultivar" in output
+    assert "--- wine-cultivar ---" in output and "no rows with a value for the target" in output
+    assert "churn: built (prepare, train, evaluate, report)" in output
+    assert "Traceback" not in output
+    assert (tmp_path / "use_cases/churn/artifacts/model.skops").is_file()
+    assert not (tmp_path / "use_cases/wine-cultivar/artifacts/model.skops").exists()

@@ -1,0 +1,38 @@
+"""The build's plan: which `dvc repro` runs, with which targets, covering which stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from factory.build import PRODUCTS_LABEL, plan_build
+from factory.paths import ProjectPaths
+from factory.stages import USE_CASE_STAGES
+
+
+def test_a_whole_project_build_names_each_pipeline_file_once(project: Path) -> None:
+    plan = plan_build(ProjectPaths(project))
+    assert plan.status is not None
+    plan.status.kill()
+    plan.status.communicate()
+    products, *use_cases = plan.targets
+    assert products.label == PRODUCTS_LABEL and products.dvc_targets == ("dvc.yaml",)
+    assert products.stages == ("dvc.yaml:customer-usage", "dvc.yaml:customers", "dvc.yaml:wine")
+    assert [target.label for target in use_cases] == ["churn", "customer-value", "wine-cultivar"]
+    for target in use_cases:
+        pipeline = f"use_cases/{target.label}/dvc.yaml"
+        assert target.dvc_targets == (pipeline,)
+        assert target.stages == tuple(f"{pipeline}:{stage}" for stage in USE_CASE_STAGES)
+        # `dvc repro --single-item <file>` runs a file's stages in the order the file lists them
+        listed = yaml.safe_load((project / pipeline).read_text())["stages"]
+        assert tuple(listed) == USE_CASE_STAGES
+
+
+def test_a_build_of_named_use_cases_builds_only_their_products(project: Path) -> None:
+    plan = plan_build(ProjectPaths(project), ["wine-cultivar"])
+    assert plan.status is None
+    assert [(target.label, target.dvc_targets) for target in plan.targets] == [
+        (PRODUCTS_LABEL, ("dvc.yaml:wine",)),
+        ("wine-cultivar", ("use_cases/wine-cultivar/dvc.yaml",)),
+    ]
