@@ -11,4 +11,5 @@ echo "== ruff format";   ruff format --check .
 echo "== mypy";          mypy
 echo "== import-linter"; lint-imports
 # Two workers (the machine has two cores); a test file stays on one worker, so module fixtures build once.
-echo "== pytest";        pytest -n 2 --dist loadfile --cov=factory --cov=components --cov-report=term:skip-covered "$@"
+# Files are handed out in collection order (end-to-end first, see tests/conftest.py), not by test count.
+echo "== pytest";        pytest -n 2 --dist loadfile --no-loadscope-reorder --cov=factory --cov=components --cov-report=term:skip-covered "$@"

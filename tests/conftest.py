@@ -60,6 +60,15 @@ def project_env(root: Path) -> dict[str, str]:
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end tests first, keeping their order otherwise.
+
+    The test command hands whole files to two workers in collection order; a long end-to-end
+    file handed out last would run alone while the other worker idles.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+
+
 def make_runner(root: Path) -> Runner:
     """A function that runs a command in `root` with `project_env`, capturing text output."""
 
