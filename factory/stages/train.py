@@ -31,7 +31,7 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     """Fit the pipeline on the training table, save it, and save its predictions for the test table."""
     import pandas as pd
 
-    train = pd.read_parquet(paths.train_data)
+    train = pd.read_parquet(paths.train_data, columns=[*params.features.columns, params.target])
     model_params = dict(params.model.params)
     with compute_backend(params.runtime, os.path.relpath(paths.params_yaml, paths.root)):
         if params.model.search is not None:
