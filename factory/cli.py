@@ -469,8 +469,12 @@ def main() -> None:
     Click itself handles usage errors (exit 2) and `--help`; factory errors are printed as one
     message without a traceback and exit with their own code.
     """
-    from factory.errors import FactoryError
+    import os
 
+    from factory.errors import FactoryError
+    from factory.kernels import pin_kernels
+
+    pin_kernels(os.environ)  # before anything imports numpy: a model's bytes must not depend on the machine
     if sys.argv[1:2] == ["stage"]:
         from factory import warm
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from factory import warm
 from factory.errors import FactoryError
 
-# The native thread pools of numpy, scikit-learn (OpenMP) and joblib's process count.
-THREAD_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LOKY_MAX_CPU_COUNT")
+# The native thread pools of scikit-learn (OpenMP), MKL and joblib's process count. OpenBLAS
+# always has one thread (`factory.kernels`): its results change with the thread count.
+THREAD_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "LOKY_MAX_CPU_COUNT")
 
 
 def environment(share: int = 1, fresh_stages: bool = False) -> dict[str, str]:

@@ -75,7 +75,7 @@ OWN_PACKAGES = ("factory", "components")
 # Variables a library or the interpreter reads once, at start or import: the server was
 # started with its caller's, so callers that differ in them get servers of their own.
 STARTUP_VARIABLES = re.compile(
-    r"(PYTHON(?!PATH$).*|LANG|LC_.*|MPL.*|SKLEARN_.*|KMP_.*|ARROW_.*|OMP_(?!NUM_THREADS$).*"
+    r"(PYTHON(?!PATH$).*|LANG|LC_.*|MPL.*|NPY_.*|SKLEARN_.*|KMP_.*|ARROW_.*|OMP_(?!NUM_THREADS$).*"
     r"|OPENBLAS_(?!NUM_THREADS$).*|MKL_(?!NUM_THREADS$).*)"
 )
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

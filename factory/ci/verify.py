@@ -53,8 +53,8 @@ def verify(root: Path, names: list[str] | None = None) -> list[Mismatch]:
             raise BuildError(f"ci verify: the clean rebuild of HEAD failed:\n{exc}") from exc
         mismatches = []
         for lock in [paths.dvc_lock, *(paths.use_case(name).dvc_lock for name in selected)]:
-            locked = _locked_outs(lock, paths.root)
-            rebuilt = _locked_outs(clone / lock.relative_to(paths.root), clone)
+            locked = locked_outputs(lock, paths.root)
+            rebuilt = locked_outputs(clone / lock.relative_to(paths.root), clone)
             for path in sorted(set(locked) | set(rebuilt)):
                 if locked.get(path) != rebuilt.get(path):
                     mismatches.append(Mismatch(path, locked.get(path), rebuilt.get(path)))
@@ -69,7 +69,7 @@ def check_reproducible(root: Path, names: list[str] | None = None) -> None:
         raise BuildError(f"{len(mismatches)} output(s) are not reproducible from HEAD:\n{listing}")
 
 
-def _locked_outs(lock: Path, root: Path) -> dict[str, str]:
+def locked_outputs(lock: Path, root: Path) -> dict[str, str]:
     """Output path (relative to the project root) -> md5, over the stages of a dvc.lock.
 
     The report stage is left out: its lineage and card name the commit they were built at,

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import BIN, Runner, clone_built_examples, init_repo, project_env
+from factory import kernels
+from factory.ci.verify import locked_outputs
+from tests.conftest import BIN, REPO, Runner, clone_built_examples, init_repo, project_env
 from tests.conftest import run_factory as factory
 
 pytestmark = pytest.mark.e2e
@@ -129,6 +131,19 @@ def test_two_clean_builds_are_byte_identical(built: tuple[Path, Runner, str], tm
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert digests(root) == FIRST_BUILD
+
+
+@pytest.mark.skipif(not kernels._has_avx2(), reason="the records were built with the AVX2 loops (factory.kernels)")
+def test_a_fresh_build_reproduces_the_records_committed_in_this_repository(built: tuple[Path, Runner, str]) -> None:
+    """What `factory ci verify` checks on a runner: the committed dvc.lock files were written
+    on another machine, whose CPU and core count may differ from this one's."""
+    root = built[0]
+    for lock in ("dvc.lock", *(f"use_cases/{name}/dvc.lock" for name in USE_CASES)):
+        committed = locked_outputs(REPO / lock, REPO)
+        assert committed, f"{lock} has no build records in this repository"
+        rebuilt = locked_outputs(root / lock, root)
+        differ = sorted(path for path in committed.keys() | rebuilt.keys() if committed.get(path) != rebuilt.get(path))
+        assert not differ, f"{lock}: a fresh build gives other bytes for {differ} (stale records: run `factory build`)"
 
 
 def test_schema_violation_fails_before_training(tmp_path: Path) -> None:
