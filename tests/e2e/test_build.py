@@ -134,10 +134,13 @@ def test_two_clean_builds_are_byte_identical(built: tuple[Path, Runner, str], tm
 
 
 @pytest.mark.skipif(not kernels._has_avx2(), reason="the records were built with the AVX2 loops (factory.kernels)")
-def test_a_fresh_build_reproduces_the_records_committed_in_this_repository(built: tuple[Path, Runner, str]) -> None:
+def test_a_fresh_build_reproduces_the_records_committed_in_this_repository(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
     """What `factory ci verify` checks on a runner: the committed dvc.lock files were written
     on another machine, whose CPU and core count may differ from this one's."""
-    root = built[0]
+    root = tmp_path / "repo"
+    clone_built_examples(tmp_path_factory, root)  # the clean build, before any test changed it
     for lock in ("dvc.lock", *(f"use_cases/{name}/dvc.lock" for name in USE_CASES)):
         committed = locked_outputs(REPO / lock, REPO)
         assert committed, f"{lock} has no build records in this repository"
