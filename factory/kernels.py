@@ -17,6 +17,7 @@ import platform
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 X86_BLAS_KERNELS = "Haswell"
 # numpy's dispatch targets above x86-64-v3 (AVX2 + FMA); numpy refuses to start if a name is
@@ -50,3 +51,42 @@ def _has_avx2() -> bool:
         if line.startswith("flags"):
             return set(line.partition(":")[2].split()) >= X86_AVX2_FLAGS
     return False
+
+
+def loaded_kernels() -> dict[str, Any]:
+    """What this process computes with: each OpenBLAS's kernels and threads, numpy's vector loops.
+
+    `numpy_loops` lists the dispatch targets above numpy's baseline that are in use; empty
+    when numpy cannot say.
+    """
+    import numpy
+    from threadpoolctl import threadpool_info
+
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # a numpy that keeps them elsewhere
+        loops: list[str] = []
+    else:
+        loops = [target for target in __cpu_dispatch__ if __cpu_features__.get(target)]
+    blas = sorted(
+        {
+            (str(pool.get("architecture")), int(pool["num_threads"]))
+            for pool in threadpool_info()
+            if pool["user_api"] == "blas"
+        }
+    )
+    return {
+        "blas": [{"kernels": kernels, "threads": threads} for kernels, threads in blas],
+        "numpy": numpy.__version__,
+        "numpy_loops": loops,
+    }
+
+
+def describe(kernels: dict[str, Any]) -> str:
+    """One line for a card or a message: "OpenBLAS Haswell, 1 thread; numpy loops X86_V3"."""
+    blas = ", ".join(
+        f"{entry['kernels']} ({entry['threads']} thread{'s' if entry['threads'] != 1 else ''})"
+        for entry in kernels.get("blas", [])
+    )
+    loops = " ".join(kernels.get("numpy_loops", [])) or "baseline only"
+    return f"BLAS {blas or 'unknown'}; numpy loops {loops}"

@@ -77,3 +77,11 @@ def test_numpy_and_both_openblas_libraries_load_the_pinned_loops() -> None:
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     report = json.loads(done.stdout)
     assert report == {"blas": [["Haswell", 1]], "numpy_above_avx2": []}
+
+
+def test_a_description_names_the_kernels_and_threads() -> None:
+    described = kernels.describe(
+        {"blas": [{"kernels": "Haswell", "threads": 1}, {"kernels": "Zen", "threads": 4}], "numpy_loops": ["X86_V3"]}
+    )
+    assert described == "BLAS Haswell (1 thread), Zen (4 threads); numpy loops X86_V3"
+    assert kernels.describe({}) == "BLAS unknown; numpy loops baseline only"

@@ -80,6 +80,7 @@ def test_use_case_stages_in_order(project: Path) -> None:
     assert paths.model_card_html.read_text().count('src="data:image/png;base64,') == 3
     lineage = json.loads(paths.lineage.read_text())
     assert lineage["model_sha256"] and lineage["packages"]["scikit-learn"]
+    assert lineage["kernels"]["blas"] and lineage["kernels"]["numpy"]
 
 
 def test_time_split_tests_on_the_latest_rows(project: Path) -> None:

@@ -7,6 +7,7 @@ committed dvc.lock records.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from factory.compose import load_project
 from factory.dvcrun import dvc_checked
 from factory.errors import BuildError, FactoryError
 from factory.gitrepo import git, head_commit
+from factory.kernels import describe, loaded_kernels
 from factory.paths import ProjectPaths
 
 UNVERIFIED_STAGES = ("report",)
@@ -62,11 +64,36 @@ def verify(root: Path, names: list[str] | None = None) -> list[Mismatch]:
 
 
 def check_reproducible(root: Path, names: list[str] | None = None) -> None:
-    """Raise `BuildError` naming every output that a clean rebuild of HEAD does not reproduce."""
+    """Raise `BuildError` naming every output that a clean rebuild of HEAD does not reproduce.
+
+    Where a use case's committed lineage says its build computed with other CPU kernels than
+    this machine's, the message says so: that alone changes the last bits of a model.
+    """
     mismatches = verify(root, names)
     if mismatches:
         listing = "\n".join(f"  - {m.path}: dvc.lock {m.locked}, rebuilt {m.rebuilt}" for m in mismatches)
-        raise BuildError(f"{len(mismatches)} output(s) are not reproducible from HEAD:\n{listing}")
+        hints = "".join(f"\n{hint}" for hint in _kernel_differences(root, mismatches))
+        raise BuildError(f"{len(mismatches)} output(s) are not reproducible from HEAD:\n{listing}{hints}")
+
+
+def _kernel_differences(root: Path, mismatches: list[Mismatch]) -> list[str]:
+    """One line per affected use case whose committed build ran on other kernels than this machine."""
+    here = loaded_kernels()
+    paths = ProjectPaths(root)
+    names = sorted({m.path.split("/")[1] for m in mismatches if m.path.startswith("use_cases/")})
+    hints = []
+    for name in names:
+        lineage = paths.use_case(name).lineage
+        try:
+            built = json.loads(lineage.read_text(encoding="utf-8")).get("kernels")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(built, dict) and built != here:
+            hints.append(
+                f"  {paths.rel(lineage)}: built with {describe(built)}; this machine: {describe(here)}"
+                " (see factory/kernels.py)"
+            )
+    return hints
 
 
 def locked_outputs(lock: Path, root: Path) -> dict[str, str]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from factory.errors import GitError
 from factory.gitrepo import git
+from factory.kernels import describe
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.spec import Card, DataProductSpec, UseCaseParams
 from factory.stages import load_product_params
@@ -141,6 +142,7 @@ def _model_details(card: CardInputs) -> list[str]:
         f"- **Config sha256:** `{lineage.get('config_sha256', 'unknown')}`",
         f"- **Built at commit:** `{commit}`{dirty}",
         "- **Packages:** " + ", ".join(f"{k} {v}" for k, v in sorted(lineage.get("packages", {}).items())),
+        f"- **Numeric kernels:** {describe(lineage['kernels']) if 'kernels' in lineage else 'not recorded'}",
     ]
     if card.search is not None:
         search = card.search

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.io import atomic_write_text, parse_yaml, sha256_file, write_json
+from factory.kernels import loaded_kernels
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.spec import UseCaseParams
 from factory.stages import card
@@ -37,7 +38,7 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
 
 
 def build_lineage(params: UseCaseParams, paths: UseCasePaths) -> dict[str, Any]:
-    """Commit, config hash, data product hashes, stage dependency hashes, params and package versions."""
+    """Commit, config hash, data product hashes, stage dependency hashes, params, package versions, kernels."""
     project = ProjectPaths(paths.root)
     product_locks = _lock_outs(project.dvc_lock)
     stage_locks = _read_lock(paths.dvc_lock).get("stages", {})
@@ -55,6 +56,8 @@ def build_lineage(params: UseCaseParams, paths: UseCasePaths) -> dict[str, Any]:
         "model_sha256": sha256_file(paths.model),
         "params": params.model_dump(mode="json"),
         "packages": {name: _version(name) for name in RECORDED_PACKAGES},
+        # the build's CPU kernels: a rebuild on other kernels gives other bytes (factory.kernels)
+        "kernels": loaded_kernels(),
     }
 
 

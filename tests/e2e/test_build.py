@@ -75,6 +75,10 @@ def test_build_makes_every_output_and_a_metrics_table(built: tuple[Path, Runner,
     assert re.fullmatch(r"[0-9a-f]{40}", lineage["git"]["commit"])
     assert lineage["data_products"]["customers"]["md5"]
     assert "../../components/models/random_forest_classifier.py" in lineage["stages"]["train"]
+    if kernels._has_avx2():  # the stages, run by DVC in warm children, computed with the pinned kernels
+        assert lineage["kernels"]["blas"] == [{"kernels": "Haswell", "threads": 1}]
+        assert "X86_V4" not in lineage["kernels"]["numpy_loops"]
+        assert "- **Numeric kernels:** BLAS Haswell (1 thread); numpy loops" in card
 
 
 def test_metrics_are_sensible(built: tuple[Path, Runner, str]) -> None:

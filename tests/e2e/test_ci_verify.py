@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,14 @@ def test_verify_passes_for_seeded_models_and_names_an_unseeded_one(
     assert code == 1, output
     assert "use_cases/churn/artifacts/model.skops" in output
     assert "not reproducible from HEAD" in output and "Traceback" not in output
+    assert "built with" not in output  # same kernels here as in the committed build
+
+    # The committed build says it ran on other kernels: the message points at them.
+    lineage_file = root / "use_cases/churn/artifacts/lineage.json"
+    lineage = json.loads(lineage_file.read_text())
+    lineage["kernels"] = {"blas": [{"kernels": "SkylakeX", "threads": 2}], "numpy": "2.4.6", "numpy_loops": ["X86_V4"]}
+    lineage_file.write_text(json.dumps(lineage))
+    run("git", "commit", "-q", "-am", "a lineage from another machine", check=True)
+    code, output = run_factory(run, "ci", "verify", "churn")
+    assert code == 1, output
+    assert "use_cases/churn/artifacts/lineage.json: built with BLAS SkylakeX (2 threads); numpy loops X86_V4" in output
