@@ -25,6 +25,7 @@ PROJECT_MARKERS = ("conf", "use_cases")
 # skops does not trust by default. Reviewed by hand: each is a plain data container in
 # numpy or scikit-learn, with no code of its own to run at load time.
 TRUSTED_MODEL_TYPES = (
+    "components.features.simple_imputer.LowMemorySimpleImputer",
     "numpy.dtype",
     "sklearn._loss.link.Interval",
     "sklearn._loss.link.LogitLink",

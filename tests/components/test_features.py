@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pydantic
@@ -66,6 +68,36 @@ def test_imputer_strategies() -> None:
     assert feature("simple_imputer", strategy="constant", fill_value=-1).fit_transform(values)[3, 0] == -1.0
     with_flag = feature("simple_imputer", add_indicator=True).fit_transform(values)
     assert with_flag.shape == (4, 2) and with_flag[3, 1] == 1.0
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5, 10, 1001])
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+def test_median_imputer_learns_what_scikit_learn_learns(rows: int, keep_empty_features: bool) -> None:
+    from sklearn.impute import SimpleImputer
+
+    rng = np.random.default_rng(rows)
+    values = rng.normal(size=(rows, 4))
+    values[:, 1] = np.round(values[:, 1])  # ties
+    values[rng.random((rows, 4)) < 0.3] = np.nan
+    values[:, 3] = np.nan  # a column with no value at all
+    ours = feature("simple_imputer", add_indicator=True).set_params(keep_empty_features=keep_empty_features)
+    theirs = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=keep_empty_features)
+    ours.fit(values)
+    theirs.fit(values)
+    np.testing.assert_array_equal(ours.statistics_, theirs.statistics_)
+    with warnings.catch_warnings():  # both skip the empty column unless told to keep it
+        warnings.filterwarnings("ignore", "Skipping features without any observed values")
+        np.testing.assert_array_equal(ours.transform(values), theirs.transform(values))
+
+
+def test_median_imputer_saves_and_loads_as_a_trusted_type() -> None:
+    from factory.io import load_model_bytes, model_bytes
+
+    values = pd.DataFrame({"x": [1.0, 2.0, 10.0, np.nan]})
+    fitted = feature("simple_imputer").fit(values)
+    loaded = load_model_bytes(model_bytes(fitted), "imputer")
+    assert type(loaded) is type(fitted)
+    np.testing.assert_array_equal(loaded.transform(values).ravel(), [1.0, 2.0, 10.0, 2.0])
 
 
 @pytest.mark.parametrize(
