@@ -25,7 +25,7 @@ class OneHotEncoderParams(ComponentParams):
 
 @register("feature", "one_hot_encoder", OneHotEncoderParams)
 def one_hot_encoder(params: OneHotEncoderParams) -> OneHotEncoder:
-    """Encode categorical columns as dense float64 indicator columns, one per category.
+    """Encode categorical columns as dense 0/1 indicator columns (uint8), one per category.
 
     Categories unseen in training encode as the infrequent group when there is one and
     as all zeros otherwise, so scoring never fails on a new value. Text columns with
@@ -34,11 +34,13 @@ def one_hot_encoder(params: OneHotEncoderParams) -> OneHotEncoder:
     import numpy as np
     from sklearn.preprocessing import OneHotEncoder
 
-    # infrequent_if_exist behaves as "ignore" when no category is infrequent.
+    # infrequent_if_exist behaves as "ignore" when no category is infrequent. uint8 holds 0 and 1
+    # exactly in an eighth of float64's memory; beside numeric columns the features become
+    # float64 with the same values, and every model converts its input to its own float type.
     return OneHotEncoder(
         handle_unknown="infrequent_if_exist",
         min_frequency=params.min_frequency,
         max_categories=params.max_categories,
         sparse_output=False,
-        dtype=np.float64,
+        dtype=np.uint8,
     )
