@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,34 @@ def read_yaml_mapping(path: Path, shown: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError.single(shown, "", "a mapping of keys to values", type(value).__name__)
     return value
+
+
+def read_parquet(path: Path, columns: Sequence[str] | None = None, categorical: Iterable[str] = ()) -> Any:
+    """Parquet into pandas in little memory: about the frame's own size above it at the peak.
+
+    Arrow's buffers are released column by column as pandas takes them, and they come from the
+    system's allocator: Arrow's own (mimalloc) keeps what it frees for later Arrow buffers,
+    which numpy never asks for, about 45 MiB of a million-row training run's peak. Text columns
+    named in `categorical` are read as pandas categoricals: each distinct value is one Python
+    string shared by its rows, where a text column gives each row a string object of its own
+    once a model converts it to numpy.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pa.set_memory_pool(pa.system_memory_pool())
+    schema = pq.read_schema(path)
+    text = [name for name in categorical if name in schema.names and _is_text(schema.field(name).type)]
+    table = pq.read_table(path, columns=columns, read_dictionary=text or None)
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    return frame
+
+
+def _is_text(arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
 
 
 def write_parquet(path: Path, frame: Any) -> None:

@@ -11,12 +11,13 @@ import pandas as pd
 import pytest
 
 from factory.errors import BuildError, ConfigError, DataValidationError, FactoryError
-from factory.io import load_model
+from factory.io import load_model, model_bytes, read_parquet
 from factory.paths import ProjectPaths
 from factory.stages import load_use_case_params, run_stage
 from factory.stages.evaluate import compute_metrics
 from factory.stages.predictions import Predictions, predict, read_predictions, write_predictions
 from factory.stages.prepare import used_columns
+from factory.stages.train import build_pipeline, fit_pipeline
 
 
 def build_products(project: Path, *names: str) -> None:
@@ -100,6 +101,20 @@ def test_time_split_tests_on_the_latest_rows(project: Path) -> None:
         "predictions.csv",
         "residuals.png",
     ]
+
+
+def test_train_fits_the_model_scikit_learn_fits(project: Path) -> None:
+    """Reading categoricals and fitting step by step (to hold less memory) changes no byte of the model."""
+    build_products(project, "customers", "customer-usage")
+    run_stage("prepare", "churn", project)
+    paths = ProjectPaths(project).use_case("churn")
+    params = load_use_case_params(paths)
+    assert params.features.categorical and "simple_imputer" in str(params.features.numeric_steps)
+    table = pd.read_parquet(paths.train_data)  # text columns as pandas `str`
+    plain = build_pipeline(params).fit(table[params.features.columns], table[params.target])
+    stepwise = fit_pipeline(build_pipeline(params), paths.train_data, params)
+    assert model_bytes(stepwise) == model_bytes(plain)
+    assert read_parquet(paths.train_data, categorical=params.features.categorical)["region"].dtype == "category"
 
 
 def test_stage_errors_are_clean(project: Path) -> None:

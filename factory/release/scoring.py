@@ -18,7 +18,7 @@ from factory.compose import check_name, use_case_names
 from factory.datacheck import input_schema_for, validate_frame
 from factory.errors import ConfigError, DataValidationError, FactoryError, ModelFileError
 from factory.gitrepo import file_at
-from factory.io import atomic_write_bytes, load_model_bytes, sha256_bytes, write_parquet
+from factory.io import atomic_write_bytes, load_model_bytes, read_parquet, sha256_bytes, write_parquet
 from factory.paths import ProjectPaths
 from factory.release import registry_state
 from factory.spec import DataProductSpec, UseCaseParams, parse_model
@@ -114,19 +114,12 @@ def read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise FactoryError(f"{path}: no such input file")
     try:
-        table = _read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        table = read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except Exception as exc:
         raise DataValidationError(f"{path}: cannot read it as {path.suffix or 'CSV'} ({exc})") from exc
     if table.empty:
         raise DataValidationError(f"{path}: the table has no rows")
     return table
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    """Parquet into pandas, releasing Arrow's buffers column by column (about half the peak memory)."""
-    import pyarrow.parquet as pq
-
-    return pq.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
 
 
 def score(

@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from factory import registry
-from factory.io import atomic_write_bytes, model_bytes, sha256_bytes, write_json
+from factory.allocator import freed_buffers_returned
+from factory.io import atomic_write_bytes, model_bytes, read_parquet, sha256_bytes, write_json
 from factory.paths import UseCasePaths
 from factory.spec import ComponentRef, UseCaseParams
 from factory.stages import search
@@ -22,6 +23,9 @@ from factory.stages.predictions import predict, write_predictions
 from factory.stages.runtime import compute_backend
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
     from sklearn.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
@@ -29,20 +33,17 @@ logger = logging.getLogger(__name__)
 
 def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     """Fit the pipeline on the training table, save it, and save its predictions for the test table."""
-    import pandas as pd
-
-    train = pd.read_parquet(paths.train_data, columns=[*params.features.columns, params.target])
     model_params = dict(params.model.params)
     with compute_backend(params.runtime, os.path.relpath(paths.params_yaml, paths.root)):
         if params.model.search is not None:
+            train = _read_table(paths.train_data, params)
             result = search.run(params, train, lambda candidate: build_pipeline(params, {**model_params, **candidate}))
+            del train
             write_json(paths.search, result.report(params.model.search))
             model_params.update(result.best_params)
             logger.info("%s: best of %d candidates: %s", params.name, len(result.results), result.best_params)
-        pipeline = build_pipeline(params, model_params)
-        pipeline.fit(train[params.features.columns], train[params.target])
-    del train
-    test = pd.read_parquet(paths.test_data, columns=[*params.features.columns, params.target])
+        pipeline = fit_pipeline(build_pipeline(params, model_params), paths.train_data, params)
+    test = _read_table(paths.test_data, params)
     with ThreadPoolExecutor(max_workers=1) as pool:
         serialised = pool.submit(model_bytes, pipeline)
         predictions = predict(pipeline, test, params)
@@ -51,6 +52,28 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     write_predictions(paths.predictions, predictions)
     atomic_write_bytes(paths.model, data)
     logger.info("%s: model saved, sha256 %s", params.name, sha256_bytes(data))
+
+
+def fit_pipeline(pipeline: Pipeline, table: Path, params: UseCaseParams) -> Pipeline:
+    """Fit `pipeline` on the Parquet `table` as `Pipeline.fit` does, holding less memory at once.
+
+    The feature steps are fitted and applied first; the table is let go before the model is
+    fitted on their output, so the model's own copies do not stack on top of the table. While
+    the table is in memory, freed buffers go straight back to the system (`factory.allocator`).
+    """
+    features, model = pipeline.steps[0][1], pipeline.steps[-1][1]
+    with freed_buffers_returned():
+        train = _read_table(table, params)
+        target = train.pop(params.target).to_numpy()
+        transformed = features.fit_transform(train, target)
+        del train
+    model.fit(transformed, target)
+    return pipeline
+
+
+def _read_table(path: Path, params: UseCaseParams) -> pd.DataFrame:
+    """The feature and target columns of a prepared table, categorical features as categoricals."""
+    return read_parquet(path, [*params.features.columns, params.target], categorical=params.features.categorical)
 
 
 def build_pipeline(params: UseCaseParams, model_params: dict[str, Any] | None = None) -> Pipeline:
