@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from factory.compile import check_compiled
-from factory.dvcrun import dvc, dvc_started
+from factory.dvcrun import DvcServer, dvc
 from factory.errors import BuildError
 from factory.paths import ProjectPaths
 from factory.spec import UseCaseSpec
 from factory.stages import USE_CASE_STAGES
 
 PRODUCTS_LABEL = "data products"
+ALL_PRODUCTS = "*"  # a products build that failed before DVC named a stage
 RAN_STAGE = re.compile(r"Running stage '([^']+)'")
 # `dvc repro --keep-going` names the stages that failed, and those it skipped because of them
 FAILED_STAGES = re.compile(r"failed to reproduce(?: stages:)? (.*)$")
@@ -47,14 +50,14 @@ class BuildTarget:
 class BuildPlan:
     """The pipelines to reproduce, data products first.
 
-    `status` is a `dvc status` of the whole project, started while the plan was checked, when
-    the whole project is to be built.
+    `dvc` is the DVC process the build starts with, already running `dvc status` of the
+    targets; `run_build` collects that status and closes the process (or close it yourself).
     """
 
     paths: ProjectPaths
     targets: tuple[BuildTarget, ...]
     use_cases: dict[str, UseCaseSpec]
-    status: subprocess.Popen[str] | None = None
+    dvc: DvcServer
 
 
 @dataclass
@@ -65,6 +68,7 @@ class TargetResult:
     ok: bool
     seconds: float
     stages_run: list[str] = field(default_factory=list)
+    stages_failed: list[str] = field(default_factory=list)
     output_tail: str = ""
 
 
@@ -93,16 +97,18 @@ class BuildReport:
 def plan_build(paths: ProjectPaths, names: list[str] | None = None) -> BuildPlan:
     """Check the generated files are current, then plan the products and use case pipelines to run.
 
-    For a build of everything, `dvc status` runs meanwhile: its answer does not depend on the
-    plan, and it is thrown away if the check fails.
+    The build's first DVC process starts meanwhile and, for a build of everything, runs `dvc
+    status` at once: its answer does not depend on the plan. For named use cases the status of
+    their targets follows the plan. If the check fails, the process is stopped.
     """
-    status = dvc_started(paths.root, "status", "--json") if names is None else None
+    server = DvcServer(paths.root)
+    server.start()
+    if names is None:
+        server.submit("status", "--json")
     try:
         project = check_compiled(paths, names)
     except BaseException:
-        if status is not None:
-            status.kill()
-            status.communicate()
+        server.close(kill=True)
         raise
     products = sorted({item.product for spec in project.use_cases.values() for item in spec.data})
     if names is None:
@@ -118,7 +124,9 @@ def plan_build(paths: ProjectPaths, names: list[str] | None = None) -> BuildPlan
         # before): two pipelines running at once must not both try to lock the shared products' outputs.
         pipeline = paths.rel(paths.use_case(name).dvc_yaml)
         targets.append(BuildTarget(name, (pipeline,), tuple(f"{pipeline}:{stage}" for stage in USE_CASE_STAGES)))
-    return BuildPlan(paths, tuple(targets), project.use_cases, status)
+    if names is not None:
+        server.submit("status", "--json", *(item for target in targets for item in target.dvc_targets))
+    return BuildPlan(paths, tuple(targets), project.use_cases, server)
 
 
 def run_build(
@@ -127,206 +135,144 @@ def run_build(
     on_done: Callable[[TargetResult], None] | None = None,
     jobs: int = 1,
 ) -> BuildReport:
-    """Run every stale target of the plan with `dvc repro`, continuing past failures.
+    """Run every stale target of the plan with DVC, continuing past failures.
 
-    One `dvc status` finds the stale targets; the rest are reported up to date without a DVC
-    process each. With one job, a single `dvc repro` runs them all (`reproduce_together`).
-    With more, the shared data products are built first, alone; then up to `jobs` use case
-    pipelines run as parallel `dvc repro` processes (DVC releases its repository lock while a
-    stage's command runs, and `--wait-for-lock` makes the processes queue for it instead of
-    failing), each with its share of the cores for its thread pools.
+    The plan's `dvc status` finds the stale targets; the rest are reported up to date.
+    The shared data products are built first, alone. Then up to `jobs` DVC processes take the
+    use case pipelines one after another from a common queue (`dvcrun.DvcServer`): DVC starts
+    once per process rather than once per pipeline, and a process that finishes early takes
+    the next pipeline. DVC releases its repository lock while a stage's command runs, and the
+    processes queue for it for their bookkeeping; each gets its share of the cores for its
+    stages' thread pools. A use case that reads a failed data product is reported failed, unbuilt.
     """
     products = [t for t in plan.targets if t.label == PRODUCTS_LABEL]
     use_cases = [t for t in plan.targets if t.label != PRODUCTS_LABEL]
-    stale = stale_targets(plan.paths, [*products, *use_cases], plan.status)
-    if jobs == 1 and stale:
-        results = reproduce_together(plan.paths, plan.targets, stale, on_start, on_done)
-    else:
-        results = _reproduce_in_parallel(plan.paths, products, use_cases, stale, jobs, on_start, on_done)
-    return BuildReport(results, plan.use_cases, {name: read_metrics(plan.paths, name) for name in plan.use_cases})
+    results: dict[str, TargetResult] = {}
 
-
-def _reproduce_in_parallel(
-    paths: ProjectPaths,
-    products: list[BuildTarget],
-    use_cases: list[BuildTarget],
-    stale: set[str],
-    jobs: int,
-    on_start: Callable[[BuildTarget], None] | None,
-    on_done: Callable[[TargetResult], None] | None,
-) -> list[TargetResult]:
-    """The products first, then up to `jobs` use case pipelines at once, one `dvc repro` each."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def run(target: BuildTarget, at_once: int) -> TargetResult:
-        if on_start:
-            on_start(target)
-        if target.label in stale:
-            result = reproduce(paths, target, at_once)
-        else:
-            result = TargetResult(target=target, ok=True, seconds=0.0)
+    def finish(result: TargetResult) -> None:
+        results[result.target.label] = result
         if on_done:
             on_done(result)
-        return result
 
-    results = [run(target, 1) for target in products]
-    if stale & {target.label for target in products}:
-        # Rebuilt products may have changed the inputs of the use cases that looked current;
-        # those already stale stay in the build.
-        stale = stale | stale_targets(paths, [target for target in use_cases if target.label not in stale])
-    at_once = max(1, min(jobs, sum(target.label in stale for target in use_cases)))
-    with ThreadPoolExecutor(max_workers=at_once) as pool:
-        results += list(pool.map(lambda target: run(target, at_once), use_cases))
-    return results
+    def up_to_date(target: BuildTarget) -> None:
+        if on_start:
+            on_start(target)
+        finish(TargetResult(target=target, ok=True, seconds=0.0))
+
+    with ExitStack() as stack:
+        servers = [stack.enter_context(plan.dvc)]
+        servers += [stack.enter_context(DvcServer(plan.paths.root)) for _ in range(jobs - 1)]
+        stale = stale_targets(plan.dvc, [*products, *use_cases], submitted=True)
+        queue = deque(target for target in use_cases if target.label in stale)
+        if stale:
+            for server in servers[1 : len(use_cases)]:
+                server.start()  # DVC starts while the products or the first pipelines build
+        for target in products:
+            if target.label not in stale:
+                up_to_date(target)
+                continue
+            finish(reproduce(servers[0], target, on_start, share=1))
+            # Rebuilt products may have changed the inputs of the use cases that looked current.
+            looked_current = [t for t in use_cases if t.label not in stale]
+            stale |= stale_targets(servers[0], looked_current)
+            queue = deque(t for t in use_cases if t.label in stale)
+            failed = failed_products(results[target.label])
+            for blocked in [t for t in queue if _reads_any(plan.use_cases[t.label], failed)]:
+                queue.remove(blocked)
+                finish(_blocked_by_products(blocked, failed))
+        for target in use_cases:
+            if target.label not in stale:
+                up_to_date(target)
+
+        at_once = max(1, min(jobs, len(queue)))
+
+        def work(server: DvcServer) -> None:
+            while True:
+                try:
+                    target = queue.popleft()  # atomic: each pipeline goes to one process
+                except IndexError:
+                    return
+                finish(reproduce(server, target, on_start, share=at_once))
+
+        with ThreadPoolExecutor(max_workers=at_once) as pool:
+            list(pool.map(work, servers[:at_once]))
+    return BuildReport(
+        [results[target.label] for target in plan.targets],
+        plan.use_cases,
+        {name: read_metrics(plan.paths, name) for name in plan.use_cases},
+    )
 
 
-def stale_targets(
-    paths: ProjectPaths, targets: list[BuildTarget], started: subprocess.Popen[str] | None = None
-) -> set[str]:
-    """Labels of the targets with a stage to rerun, from one `dvc status` over all of them.
+def stale_targets(server: DvcServer, targets: list[BuildTarget], submitted: bool = False) -> set[str]:
+    """Labels of the targets with a stage to rerun, from one `dvc status` of all of them in `server`.
 
-    One DVC process answers for every pipeline, so a build where little changed costs about
-    what a bare `dvc repro` does, instead of one DVC start-up per use case. `started` is a
-    `dvc status` of the whole project already running, used instead of a new one.
+    One DVC command answers for every pipeline, so a build where little changed costs about
+    what a bare `dvc repro` does. With `submitted`, that status is already running in `server`.
     """
-    if not targets:
-        return set()
-    if started is not None:
-        stdout, _ = started.communicate()
-        returncode = started.returncode
-    else:
-        done = dvc(paths.root, "status", "--json", *(item for target in targets for item in target.dvc_targets))
-        stdout, returncode = done.stdout, done.returncode
-    if returncode != 0:
+    if not submitted:
+        if not targets:
+            return set()
+        server.submit("status", "--json", *(item for target in targets for item in target.dvc_targets))
+    code, output = server.collect()
+    report = [line for line in output.splitlines() if line.startswith("{")]
+    if code != 0 or not report:
         return {target.label for target in targets}  # `dvc repro` will report the problem
     # DVC names the root pipeline's stages without their file
-    changed = {key if ":" in key else f"dvc.yaml:{key}" for key in json.loads(stdout or "{}")}
+    changed = {_qualified(key) for key in json.loads(report[-1])}
     return {target.label for target in targets if changed & set(target.stages)}
 
 
-def reproduce_together(
-    paths: ProjectPaths,
-    targets: tuple[BuildTarget, ...],
-    stale: set[str],
-    on_start: Callable[[BuildTarget], None] | None = None,
-    on_done: Callable[[TargetResult], None] | None = None,
-) -> list[TargetResult]:
-    """Run every stale target in one `dvc repro --keep-going`, telling which target each stage is of.
+def reproduce(
+    server: DvcServer, target: BuildTarget, on_start: Callable[[BuildTarget], None] | None, share: int
+) -> TargetResult:
+    """Run `dvc repro` of one target in `server`, beside `share - 1` others.
 
-    One DVC process starts once and reads each pipeline file once; DVC orders the stages (the
-    products before the use cases that read them) and, past a failure, goes on with every
-    stage that does not depend on the failed one. When products are rebuilt, every use case is
-    handed to DVC, which reruns those whose inputs changed. A target is reported done when DVC
-    moves on to another target's stage; the failures DVC names in its closing summary are
-    added to the results.
+    A use case's stages are reproduced alone (`--single-item`), without DVC walking up to the
+    products built before: two pipelines running at once must not both lock the shared
+    products' outputs. The products go on past a failure (`--keep-going`), so one broken
+    product leaves the others and the use cases that read only those to be built.
     """
-    products_stale = PRODUCTS_LABEL in stale
-    chosen = [t for t in targets if t.label in stale or (products_stale and t.label != PRODUCTS_LABEL)]
-    owner = {stage: target for target in chosen for stage in target.stages}
-    args = [item for target in chosen for item in target.dvc_targets]
-    process = dvc_started(paths.root, "repro", "--keep-going", *args, merge_output=True)
-    runs = {target.label: _TargetRun(target) for target in chosen}
-    before_any_stage: list[str] = []
-    current: _TargetRun | None = None
-    results: dict[str, TargetResult] = {}
-
-    def finish(run: _TargetRun) -> None:
-        results[run.target.label] = run.result()
-        if on_done:
-            on_done(results[run.target.label])
-
-    for target in targets:
-        if target.label not in runs:  # up to date: no stage of it will run
-            if on_start:
-                on_start(target)
-            finish(_TargetRun(target))
-    assert process.stdout is not None
-    for line in process.stdout:
-        running = RAN_STAGE.search(line)
-        stage = _qualified(running.group(1)) if running else None
-        if stage in owner and runs[owner[stage].label] is not current:
-            if current is not None:
-                current.stop()
-                finish(current)
-            current = runs[owner[stage].label]
-            current.start()
-            if on_start:
-                on_start(current.target)
-        if stage is not None and current is not None:
-            current.stages_run.append(stage)
+    if on_start:
+        on_start(target)
+    started = time.perf_counter()
+    mode = "--keep-going" if target.label == PRODUCTS_LABEL else "--single-item"
+    code, output = server.run("repro", mode, *target.dvc_targets, share=share)
+    failed = []
+    for line in output.splitlines():
         for pattern in (FAILED_STAGES, SKIPPED_STAGES):
             named = pattern.search(line)
-            for quoted in QUOTED.findall(named.group(1)) if named else []:
-                if _qualified(quoted) in owner:
-                    run = runs[owner[_qualified(quoted)].label]
-                    if not run.failed and run is not current:
-                        run.lines.append(line)  # why a target that never ran failed
-                    run.failed = True
-        if current is None:
-            before_any_stage.append(line)
-        else:
-            current.lines.append(line)
-            # DVC warns as soon as a stage's command fails; other failures it names in its summary
-            current.failed |= line.startswith("WARNING: failed to run:")
-    process.wait()
-    if current is not None:
-        current.stop()
-    if process.returncode != 0 and not any(run.failed for run in runs.values()):
-        for run in runs.values():  # DVC stopped before any stage: its message concerns them all
-            run.failed = True
-            run.lines = [*before_any_stage, *run.lines]
-    for run in runs.values():
-        if run.target.label in results:
-            results[run.target.label].ok = not run.failed  # a failure named only in DVC's summary
-        else:
-            if on_start and not run.stages_run:
-                on_start(run.target)
-            finish(run)
-    return [results[target.label] for target in targets]
+            failed += [_qualified(stage) for stage in QUOTED.findall(named.group(1))] if named else []
+    return TargetResult(
+        target=target,
+        ok=code == 0,
+        seconds=time.perf_counter() - started,
+        stages_run=RAN_STAGE.findall(output),
+        stages_failed=sorted(set(failed)),
+        output_tail="\n".join(output.strip().splitlines()[-OUTPUT_TAIL_LINES:]),
+    )
 
 
-@dataclass
-class _TargetRun:
-    """What one target's stages did inside a shared `dvc repro`."""
+def failed_products(result: TargetResult) -> set[str]:
+    """The data products a failed products build did not build: those DVC named, or all of them."""
+    if result.ok:
+        return set()
+    # DVC also names the use case stages it would skip downstream; those are not products
+    named = {stage.split(":", 1)[1] for stage in result.stages_failed if stage in result.target.stages}
+    return named or {ALL_PRODUCTS}  # DVC stopped before it named a stage
 
-    target: BuildTarget
-    stages_run: list[str] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    failed: bool = False
-    seconds: float = 0.0
-    _started: float | None = None
 
-    def start(self) -> None:
-        self._started = time.perf_counter()
+def _reads_any(spec: UseCaseSpec, products: set[str]) -> bool:
+    return ALL_PRODUCTS in products or any(item.product in products for item in spec.data)
 
-    def stop(self) -> None:
-        if self._started is not None:
-            self.seconds += time.perf_counter() - self._started
-            self._started = None
 
-    def result(self) -> TargetResult:
-        tail = "\n".join("".join(self.lines).strip().splitlines()[-OUTPUT_TAIL_LINES:])
-        return TargetResult(self.target, not self.failed, self.seconds, list(self.stages_run), tail)
+def _blocked_by_products(target: BuildTarget, failed: set[str]) -> TargetResult:
+    reason = "the data products" if ALL_PRODUCTS in failed else "data product(s) " + ", ".join(sorted(failed))
+    return TargetResult(target, ok=False, seconds=0.0, output_tail=f"not built: {reason} failed (see {PRODUCTS_LABEL})")
 
 
 def _qualified(stage: str) -> str:
     """A stage as `file:name`: DVC names the root pipeline's stages without their file."""
     return stage if ":" in stage else f"dvc.yaml:{stage}"
-
-
-def reproduce(paths: ProjectPaths, target: BuildTarget, jobs: int = 1) -> TargetResult:
-    """Run `dvc repro` for one target with this interpreter's environment, beside `jobs - 1` others."""
-    started = time.perf_counter()
-    single = ["--single-item"] if target.label != PRODUCTS_LABEL else []
-    done = dvc(paths.root, "repro", *single, *target.dvc_targets, share=jobs, wait_for_lock=jobs > 1)
-    output = done.stdout + done.stderr
-    return TargetResult(
-        target=target,
-        ok=done.returncode == 0,
-        seconds=time.perf_counter() - started,
-        stages_run=RAN_STAGE.findall(output),
-        output_tail="\n".join(output.strip().splitlines()[-OUTPUT_TAIL_LINES:]),
-    )
 
 
 def read_metrics(paths: ProjectPaths, name: str) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import TracebackType
 
 from factory import warm
+from factory.dvc_main import DONE_PREFIX, SERVE
 from factory.errors import FactoryError
 
 # The native thread pools of scikit-learn (OpenMP), MKL and joblib's process count. OpenBLAS
@@ -35,39 +38,96 @@ def environment(share: int = 1, fresh_stages: bool = False) -> dict[str, str]:
     return env
 
 
-def dvc(
-    root: Path, *args: str, share: int = 1, fresh_stages: bool = False, wait_for_lock: bool = False
-) -> subprocess.CompletedProcess[str]:
+def dvc(root: Path, *args: str, fresh_stages: bool = False) -> subprocess.CompletedProcess[str]:
     """Run `dvc <args>` in `root`, capturing its output; the caller reads the return code.
 
-    `share` and `fresh_stages` shape the stages' environment (see `environment`). With
-    `wait_for_lock` DVC queues for the repository lock held by another DVC process (polling
-    it ten times as often as DVC itself, see `factory.dvc_main`) instead of failing.
+    With `fresh_stages` every stage runs in a new process (see `environment`).
     """
-    command = ["factory.dvc_main", "--wait-for-lock"] if wait_for_lock else ["dvc"]
     return subprocess.run(
-        [sys.executable, "-m", *command, *args],
+        [sys.executable, "-m", "dvc", *args],
         cwd=root,
-        env=environment(share, fresh_stages),
+        env=environment(fresh_stages=fresh_stages),
         capture_output=True,
         text=True,
         check=False,
     )
 
 
-def dvc_started(root: Path, *args: str, merge_output: bool = False) -> subprocess.Popen[str]:
-    """Start `dvc <args>` in `root` in the background, capturing its output; see `dvc`.
+class DvcServer:
+    """A DVC process that runs `dvc` commands one after another (`python -m factory.dvc_main --serve`).
 
-    With `merge_output` its standard error comes with its output, to be read line by line.
+    The process starts with its first command; every command waits for the repository lock
+    held by another DVC process. `submit` hands a command over and returns at once, `collect`
+    waits for its result, so DVC can start and work while the caller does something else. A
+    command that ends the process fails, and the next one starts another process.
     """
-    return subprocess.Popen(
-        [sys.executable, "-m", "dvc", *args],
-        cwd=root,
-        env=environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
-        text=True,
-    )
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        """Start the process now, so DVC's start (half a second) overlaps the caller's work."""
+        self._running()
+
+    def run(self, *args: str, share: int = 1) -> tuple[int, str]:
+        """Run `dvc <args>`: `submit`, then `collect`."""
+        self.submit(*args, share=share)
+        return self.collect()
+
+    def submit(self, *args: str, share: int = 1) -> None:
+        """Hand `dvc <args>` to the process, its stages' thread pools sized for `share` pipelines at once."""
+        process = self._running()
+        assert process.stdin is not None
+        command = {"args": ["--wait-for-lock", *args], "env": environment(share)}
+        try:
+            process.stdin.write(json.dumps(command) + "\n")
+            process.stdin.flush()
+        except BrokenPipeError:
+            pass  # `collect` reports how the process ended
+
+    def collect(self) -> tuple[int, str]:
+        """Wait for the command submitted last; its exit code and its output, standard error included."""
+        process = self._running()
+        assert process.stdout is not None
+        lines: list[str] = []
+        for line in process.stdout:
+            if line.startswith(DONE_PREFIX):
+                return int(line[len(DONE_PREFIX) :]), "".join(lines)
+            lines.append(line)
+        self._process = None
+        return process.wait() or 1, "".join(lines)
+
+    def close(self, kill: bool = False) -> None:
+        """End the process: let it finish (its input ends), or with `kill` stop it now; wait for it."""
+        if self._process is not None:
+            assert self._process.stdin is not None
+            if kill:
+                self._process.kill()
+            self._process.stdin.close()
+            self._process.wait()
+            self._process = None
+
+    def __enter__(self) -> DvcServer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close(kill=kind is not None)
+
+    def _running(self) -> subprocess.Popen[str]:
+        if self._process is None:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "factory.dvc_main", SERVE],
+                cwd=self.root,
+                env=environment(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        return self._process
 
 
 def dvc_checked(root: Path, *args: str, fresh_stages: bool = False) -> str:

@@ -13,9 +13,7 @@ from factory.stages import USE_CASE_STAGES
 
 def test_a_whole_project_build_names_each_pipeline_file_once(project: Path) -> None:
     plan = plan_build(ProjectPaths(project))
-    assert plan.status is not None
-    plan.status.kill()
-    plan.status.communicate()
+    plan.dvc.close(kill=True)
     products, *use_cases = plan.targets
     assert products.label == PRODUCTS_LABEL and products.dvc_targets == ("dvc.yaml",)
     assert products.stages == ("dvc.yaml:customer-usage", "dvc.yaml:customers", "dvc.yaml:wine")
@@ -31,7 +29,7 @@ def test_a_whole_project_build_names_each_pipeline_file_once(project: Path) -> N
 
 def test_a_build_of_named_use_cases_builds_only_their_products(project: Path) -> None:
     plan = plan_build(ProjectPaths(project), ["wine-cultivar"])
-    assert plan.status is None
+    plan.dvc.close(kill=True)
     assert [(target.label, target.dvc_targets) for target in plan.targets] == [
         (PRODUCTS_LABEL, ("dvc.yaml:wine",)),
         ("wine-cultivar", ("use_cases/wine-cultivar/dvc.yaml",)),

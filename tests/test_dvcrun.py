@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from factory.dvcrun import THREAD_LIMIT_VARIABLES, dvc, environment
+from factory.dvcrun import THREAD_LIMIT_VARIABLES, DvcServer, dvc, environment
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +35,7 @@ def test_a_limit_the_user_set_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     assert environment(share=2)["OMP_NUM_THREADS"] == "3"
 
 
-def test_a_waiting_dvc_queues_for_the_repository_lock_and_then_runs(tmp_path: Path) -> None:
+def test_a_dvc_server_queues_for_the_repository_lock_and_then_runs(tmp_path: Path) -> None:
     import zc.lockfile
     from dvc import lock as dvc_lock
 
@@ -43,14 +43,34 @@ def test_a_waiting_dvc_queues_for_the_repository_lock_and_then_runs(tmp_path: Pa
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
     held = zc.lockfile.LockFile(str(tmp_path / ".dvc" / "tmp" / "lock"))  # what a running `dvc repro` holds
-    try:
-        assert dvc(tmp_path, "status").returncode != 0  # DVC alone gives up after a few attempts
-        waiting = threading.Thread(target=lambda: results.append(dvc(tmp_path, "status", wait_for_lock=True)))
-        results: list[subprocess.CompletedProcess[str]] = []
-        waiting.start()
-        waiting.join(timeout=2)
-        assert waiting.is_alive() and not results  # still queued behind the lock
-    finally:
-        held.close()
-    waiting.join(timeout=60)
-    assert results and results[0].returncode == 0, results
+    with DvcServer(tmp_path) as server:
+        try:
+            assert dvc(tmp_path, "status").returncode != 0  # DVC alone gives up after a few attempts
+            server.submit("status")
+            waiting = threading.Thread(target=lambda: results.append(server.collect()))
+            results: list[tuple[int, str]] = []
+            waiting.start()
+            waiting.join(timeout=2)
+            assert waiting.is_alive() and not results  # still queued behind the lock
+        finally:
+            held.close()
+        waiting.join(timeout=60)
+        assert results and results[0][0] == 0, results
+        # one process, one command after another
+        assert server.run("status", "--json") == (0, "{}\n")
+        assert server.run("repro", "no-such-stage")[0] != 0
+        assert server.run("status", "--json") == (0, "{}\n")
+
+
+def test_a_dvc_server_that_dies_fails_its_command_and_the_next_one_starts_another(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
+    with DvcServer(tmp_path) as server:
+        server.start()
+        first = server._process
+        assert first is not None
+        first.kill()
+        code, _ = server.run("status")
+        assert code != 0
+        assert server.run("status", "--json") == (0, "{}\n")
+        assert server._process is not None and server._process.pid != first.pid

@@ -154,6 +154,7 @@ def test_a_fresh_build_reproduces_the_records_committed_in_this_repository(
 
 
 def test_schema_violation_fails_before_training(tmp_path: Path) -> None:
+    """A product that breaks its schema fails the use cases that read it, unbuilt; the others build."""
     run = init_repo(tmp_path)
     product = tmp_path / "conf/data/wine.yaml"
     product.write_text(
@@ -161,13 +162,18 @@ def test_schema_violation_fails_before_training(tmp_path: Path) -> None:
     )
     code, output = factory(run, "compile")
     assert code == 0, output
-    code, output = factory(run, "build", "wine-cultivar")
+    code, output = factory(run, "build", "-j", "2")
     assert code == 1
     assert "data product 'wine': data does not match its declared schema" in output
     assert "column alcohol: check less_than_or_equal_to(13" in output
+    assert "2 pipeline(s) failed: data products, wine-cultivar" in output
+    assert "--- wine-cultivar ---\nnot built: data product(s) wine failed (see data products)" in output
+    assert "churn: built (prepare, train, evaluate, report)" in output
     assert "Traceback" not in output
     assert not (tmp_path / "use_cases/wine-cultivar/artifacts/model.skops").exists()
     assert not (tmp_path / "data/products/wine.parquet").exists()
+    assert (tmp_path / "data/products/customers.parquet").is_file()
+    assert (tmp_path / "use_cases/customer-value/artifacts/model.skops").is_file()
 
 
 NO_ROWS = """\
@@ -179,9 +185,7 @@ transforms:
 
 
 def test_a_failed_pipeline_does_not_stop_the_others(tmp_path: Path) -> None:
-    """One `dvc repro --keep-going` builds both. DVC runs wine-cultivar's stages before churn's,
-    so churn is running when DVC prints its closing error about wine-cultivar: the failure
-    stays wine-cultivar's."""
+    """One DVC process builds one pipeline after the other: wine-cultivar's failure is its own."""
     run = init_repo(tmp_path)
     wine = tmp_path / "conf/data/wine.yaml"
     wine.write_text(wine.read_text().replace("schema:\n", NO_ROWS + "schema:\n"))
