@@ -6,13 +6,15 @@ DVC's bookkeeping before and after each stage, which lasts milliseconds; at DVC'
 
 `factory build` hands pipelines to long-lived DVC processes (`--serve`), one after another,
 rather than starting DVC for each: a start costs half a second of imports and configuration.
-Each line of the input is a JSON object: `args`, the DVC arguments, and `env`, the environment
-the command and its stages run in. The arguments go through DVC's own command line
-(`dvc.cli.main`, so messages read as they always do); then a line `DONE_PREFIX<exit code>`
-follows the command's output. The process exits when its input ends.
+The commands come on the file descriptor named after `--serve` (the standard input is left
+to the stages, which DVC starts with it), one JSON object per line: `args`, the DVC
+arguments, and `env`, the environment the command and its stages run in. The arguments go
+through DVC's own command line (`dvc.cli.main`, so messages read as they always do); then a
+line `DONE_PREFIX<exit code>` follows the command's output. The process exits when the
+commands end.
 
     python -m factory.dvc_main <dvc arguments>
-    python -m factory.dvc_main --serve
+    python -m factory.dvc_main --serve <file descriptor>
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def serve(commands: TextIO, output: TextIO) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == [SERVE]:
-        sys.exit(serve(sys.stdin, sys.stdout))
+    if sys.argv[1:2] == [SERVE]:
+        with open(int(sys.argv[2]), encoding="utf-8") as commands:
+            sys.exit(serve(commands, sys.stdout))
     sys.exit(dvc_command_line()(sys.argv[1:]))

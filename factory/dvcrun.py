@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 from types import TracebackType
+from typing import TextIO
 
 from factory import warm
 from factory.dvc_main import DONE_PREFIX, SERVE
@@ -65,6 +67,7 @@ class DvcServer:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._process: subprocess.Popen[str] | None = None
+        self._commands: TextIO | None = None
 
     def start(self) -> None:
         """Start the process now, so DVC's start (half a second) overlaps the caller's work."""
@@ -77,12 +80,12 @@ class DvcServer:
 
     def submit(self, *args: str, share: int = 1) -> None:
         """Hand `dvc <args>` to the process, its stages' thread pools sized for `share` pipelines at once."""
-        process = self._running()
-        assert process.stdin is not None
+        self._running()
+        assert self._commands is not None
         command = {"args": ["--wait-for-lock", *args], "env": environment(share)}
         try:
-            process.stdin.write(json.dumps(command) + "\n")
-            process.stdin.flush()
+            self._commands.write(json.dumps(command) + "\n")
+            self._commands.flush()
         except BrokenPipeError:
             pass  # `collect` reports how the process ended
 
@@ -95,18 +98,21 @@ class DvcServer:
             if line.startswith(DONE_PREFIX):
                 return int(line[len(DONE_PREFIX) :]), "".join(lines)
             lines.append(line)
-        self._process = None
-        return process.wait() or 1, "".join(lines)
+        code = process.wait() or 1
+        self.close()
+        return code, "".join(lines)
 
     def close(self, kill: bool = False) -> None:
-        """End the process: let it finish (its input ends), or with `kill` stop it now; wait for it."""
+        """End the process: let it finish (its commands end), or with `kill` stop it now; wait for it."""
         if self._process is not None:
-            assert self._process.stdin is not None
             if kill:
                 self._process.kill()
-            self._process.stdin.close()
+            assert self._commands is not None and self._process.stdout is not None
+            with contextlib.suppress(BrokenPipeError):
+                self._commands.close()
             self._process.wait()
-            self._process = None
+            self._process.stdout.close()
+            self._process = self._commands = None
 
     def __enter__(self) -> DvcServer:
         return self
@@ -118,15 +124,25 @@ class DvcServer:
 
     def _running(self) -> subprocess.Popen[str]:
         if self._process is None:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "factory.dvc_main", SERVE],
-                cwd=self.root,
-                env=environment(),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
+            # Commands go on a pipe of their own: the stages DVC starts get no input, as in CI.
+            read_end, write_end = os.pipe()
+            try:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "factory.dvc_main", SERVE, str(read_end)],
+                    cwd=self.root,
+                    env=environment(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    pass_fds=(read_end,),
+                )
+            except BaseException:
+                os.close(write_end)
+                raise
+            finally:
+                os.close(read_end)
+            self._commands = open(write_end, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
         return self._process
 
 
