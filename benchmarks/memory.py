@@ -4,11 +4,12 @@ Builds the churn use case's data products in a fresh Git + DVC repository, runs 
 up to the prepare stage, then runs `factory stage train churn` as its own process (no warm
 server) and reads that process's peak RSS from the kernel.
 
-The same is done with a 1,000-row table: that run's peak is the stage's fixed cost (the
-interpreter, scikit-learn, pandas, pyarrow, skops and the factory's own code, about 250 MiB),
-which does not grow with the data. Two ratios are printed against the training table's size
-in memory (pandas, deep, as `pd.read_parquet` gives it): the whole peak, and the peak above
-that fixed cost, which is what the data costs.
+The same is done with 1,000 customers (750 training rows): that run's peak is the stage's
+fixed cost (the interpreter, scikit-learn, pandas, pyarrow, skops, pandera and the factory's
+own code, about 330 MiB), which does not grow with the data. Two ratios are printed against
+the training table's size in memory (pandas, deep, as `pd.read_parquet` gives it): the whole
+peak RSS, as the target states it, and the peak above that fixed cost, which is what the
+data costs and what the target can be held to for a table smaller than the libraries.
 
     .venv/bin/python benchmarks/memory.py [--rows 1000000] [--model hist_gradient_boosting_classifier]
 """
@@ -76,10 +77,11 @@ def main() -> None:
     rows, table_bytes, peak = train_stage(args.rows, args.model)
     small_rows, _, fixed = train_stage(SMALL_ROWS, args.model)
     print(f"training table       {rows:>9,} rows   {table_bytes / MIB:>8.1f} MiB in memory")
-    print(f"train stage ({args.model}) peak RSS {peak / MIB:>8.1f} MiB   ({peak / table_bytes:.2f}x the table)")
+    print(f"train stage ({args.model}) peak RSS {peak / MIB:>8.1f} MiB")
     print(f"same stage on {small_rows:,} training rows (fixed cost)   peak RSS {fixed / MIB:>8.1f} MiB")
     print(f"peak above the fixed cost   {(peak - fixed) / MIB:>8.1f} MiB")
-    print(f"ratio                {(peak - fixed) / table_bytes:>8.2f}x the table   (target <= 3x)")
+    print(f"ratio, whole peak    {peak / table_bytes:>8.2f}x the table   (target <= 3x)")
+    print(f"ratio, above fixed   {(peak - fixed) / table_bytes:>8.2f}x the table")
 
 
 if __name__ == "__main__":

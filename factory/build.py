@@ -164,9 +164,8 @@ def run_build(
         servers += [stack.enter_context(DvcServer(plan.paths.root)) for _ in range(jobs - 1)]
         stale = stale_targets(plan.dvc, [*products, *use_cases], submitted=True)
         queue = deque(target for target in use_cases if target.label in stale)
-        if stale:
-            for server in servers[1 : len(use_cases)]:
-                server.start()  # DVC starts while the products or the first pipelines build
+        for server in servers[1 : len(queue)]:
+            server.start()  # DVC starts while the products or the first pipelines build
         for target in products:
             if target.label not in stale:
                 up_to_date(target)
@@ -187,15 +186,20 @@ def run_build(
         at_once = max(1, min(jobs, len(queue)))
 
         def work(server: DvcServer) -> None:
-            while True:
+            while not server.interrupted:
                 try:
                     target = queue.popleft()  # atomic: each pipeline goes to one process
                 except IndexError:
                     return
                 finish(reproduce(server, target, on_start, share=at_once))
+            queue.clear()  # Ctrl-C reached DVC too: start no other pipeline
 
         with ThreadPoolExecutor(max_workers=at_once) as pool:
-            list(pool.map(work, servers[:at_once]))
+            try:
+                list(pool.map(work, servers[:at_once]))
+            except BaseException:
+                queue.clear()  # the pipelines running finish or stop; no other starts
+                raise
     return BuildReport(
         [results[target.label] for target in plan.targets],
         plan.use_cases,
@@ -236,7 +240,7 @@ def reproduce(
         on_start(target)
     started = time.perf_counter()
     mode = "--keep-going" if target.label == PRODUCTS_LABEL else "--single-item"
-    code, output = server.run("repro", mode, *target.dvc_targets, share=share)
+    code, output = server.run("repro", mode, *target.dvc_targets, share=share, wait_for_lock=share > 1)
     failed = []
     for line in output.splitlines():
         for pattern in (FAILED_STAGES, SKIPPED_STAGES):

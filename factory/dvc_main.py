@@ -1,20 +1,21 @@
-"""DVC's command line as the factory runs it: a faster lock poll, and a mode that serves many commands.
+"""A long-lived DVC process that runs the commands it is given, one after another.
 
-Parallel builds run several DVC processes. They take turns holding the repository lock for
-DVC's bookkeeping before and after each stage, which lasts milliseconds; at DVC's own poll
-(half a second) a waiting process idles most of that time, so the poll here is 0.05 s.
+`factory build` hands pipelines to these processes (`dvcrun.DvcServer`) rather than starting
+DVC for each: a start costs half a second of imports and configuration. The commands come on
+the file descriptor named on the command line (the standard input is left to the stages,
+which DVC starts with it), one JSON object per line: `args`, the DVC arguments, and `env`,
+the environment the command and its stages run in. The arguments go through DVC's own
+command line (`dvc.cli.main`, so messages read as they always do); then a line
+`DONE_PREFIX<exit code>` follows the command's output. The process exits when the commands
+end, or after a command the user interrupted (Ctrl-C reaches DVC, which returns
+`INTERRUPTED`): a build that was stopped starts nothing more.
 
-`factory build` hands pipelines to long-lived DVC processes (`--serve`), one after another,
-rather than starting DVC for each: a start costs half a second of imports and configuration.
-The commands come on the file descriptor named after `--serve` (the standard input is left
-to the stages, which DVC starts with it), one JSON object per line: `args`, the DVC
-arguments, and `env`, the environment the command and its stages run in. The arguments go
-through DVC's own command line (`dvc.cli.main`, so messages read as they always do); then a
-line `DONE_PREFIX<exit code>` follows the command's output. The process exits when the
-commands end.
+Builds that run several of these wait for the repository lock (`--wait-for-lock`). They take
+turns holding it for DVC's bookkeeping before and after each stage, which lasts milliseconds;
+at DVC's own poll (half a second) a waiting process idles most of that time, so the poll
+here is 0.05 s.
 
-    python -m factory.dvc_main <dvc arguments>
-    python -m factory.dvc_main --serve <file descriptor>
+    python -m factory.dvc_main <file descriptor>
 """
 
 from __future__ import annotations
@@ -22,29 +23,24 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
 from typing import TextIO
 
-SERVE = "--serve"
 DONE_PREFIX = "factory.dvc_main: exit code "
+INTERRUPTED = 252  # what DVC's command line returns on KeyboardInterrupt
 # DVC sleeps DEFAULT_TIMEOUT / 6 between attempts; with --wait-for-lock it never gives up.
 LOCK_TIMEOUT = 0.3
 
 
-def dvc_command_line() -> Callable[[list[str]], int]:
-    """DVC's `main`, with the shorter lock poll."""
+def serve(commands: TextIO, output: TextIO) -> int:
+    """Run each command read from `commands`, writing its exit code to `output` after it."""
     from dvc import lock
     from dvc.cli import main
 
     lock.DEFAULT_TIMEOUT = LOCK_TIMEOUT
-    return main
-
-
-def serve(commands: TextIO, output: TextIO) -> int:
-    """Run each command read from `commands`, writing its exit code to `output` after it."""
-    main = dvc_command_line()
-    for line in commands:
-        if line.strip():
+    try:
+        for line in commands:
+            if not line.strip():
+                continue
             command = json.loads(line)
             os.environ.clear()
             os.environ.update(command["env"])
@@ -52,11 +48,13 @@ def serve(commands: TextIO, output: TextIO) -> int:
             sys.stderr.flush()  # DVC's messages, then the marker, in the order they were written
             output.write(f"{DONE_PREFIX}{code}\n")
             output.flush()
+            if code == INTERRUPTED:
+                return INTERRUPTED
+    except KeyboardInterrupt:  # between commands: nothing to report, nothing more to run
+        return INTERRUPTED
     return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == [SERVE]:
-        with open(int(sys.argv[2]), encoding="utf-8") as commands:
-            sys.exit(serve(commands, sys.stdout))
-    sys.exit(dvc_command_line()(sys.argv[1:]))
+    with open(int(sys.argv[1]), encoding="utf-8") as received:
+        sys.exit(serve(received, sys.stdout))

@@ -5,14 +5,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
 from factory import warm
-from factory.dvc_main import DONE_PREFIX, SERVE
+from factory.dvc_main import DONE_PREFIX, INTERRUPTED
 from factory.errors import FactoryError
 
 # The native thread pools of scikit-learn (OpenMP), MKL and joblib's process count. OpenBLAS
@@ -56,33 +58,45 @@ def dvc(root: Path, *args: str, fresh_stages: bool = False) -> subprocess.Comple
 
 
 class DvcServer:
-    """A DVC process that runs `dvc` commands one after another (`python -m factory.dvc_main --serve`).
+    """A DVC process that runs `dvc` commands one after another (`python -m factory.dvc_main`).
 
-    The process starts with its first command; every command waits for the repository lock
-    held by another DVC process. `submit` hands a command over and returns at once, `collect`
-    waits for its result, so DVC can start and work while the caller does something else. A
-    command that ends the process fails, and the next one starts another process.
+    The process starts with its first command (or `start`). `submit` hands a command over and
+    returns at once, `collect` waits for its result, so DVC can start and work while the
+    caller does something else. A process that ends during a command fails that command, with
+    the reason; the next command starts another process, unless the user interrupted the
+    build (`interrupted`), which ends the server for good.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.interrupted = False
         self._process: subprocess.Popen[str] | None = None
         self._commands: TextIO | None = None
+        self._closing = threading.Lock()
 
     def start(self) -> None:
         """Start the process now, so DVC's start (half a second) overlaps the caller's work."""
-        self._running()
+        if not self.interrupted:
+            self._running()
 
-    def run(self, *args: str, share: int = 1) -> tuple[int, str]:
+    def run(self, *args: str, share: int = 1, wait_for_lock: bool = False) -> tuple[int, str]:
         """Run `dvc <args>`: `submit`, then `collect`."""
-        self.submit(*args, share=share)
+        self.submit(*args, share=share, wait_for_lock=wait_for_lock)
         return self.collect()
 
-    def submit(self, *args: str, share: int = 1) -> None:
-        """Hand `dvc <args>` to the process, its stages' thread pools sized for `share` pipelines at once."""
+    def submit(self, *args: str, share: int = 1, wait_for_lock: bool = False) -> None:
+        """Hand `dvc <args>` to the process.
+
+        `share` sizes the stages' thread pools for that many pipelines at once (see
+        `environment`); with `wait_for_lock` DVC queues for a repository lock held by another
+        DVC process instead of failing at once.
+        """
+        if self.interrupted:
+            return
         self._running()
         assert self._commands is not None
-        command = {"args": ["--wait-for-lock", *args], "env": environment(share)}
+        lock = ["--wait-for-lock"] if wait_for_lock else []
+        command = {"args": [*lock, *args], "env": environment(share)}
         try:
             self._commands.write(json.dumps(command) + "\n")
             self._commands.flush()
@@ -91,28 +105,37 @@ class DvcServer:
 
     def collect(self) -> tuple[int, str]:
         """Wait for the command submitted last; its exit code and its output, standard error included."""
+        if self.interrupted:
+            return INTERRUPTED, "not run: the build was interrupted\n"
         process = self._running()
         assert process.stdout is not None
         lines: list[str] = []
         for line in process.stdout:
             if line.startswith(DONE_PREFIX):
-                return int(line[len(DONE_PREFIX) :]), "".join(lines)
+                code = int(line[len(DONE_PREFIX) :])
+                self.interrupted = code == INTERRUPTED
+                return code, "".join(lines)
             lines.append(line)
-        code = process.wait() or 1
+        code = process.wait()
+        self.interrupted = code in (INTERRUPTED, -signal.SIGINT)
+        lines.append(f"the DVC process ended (exit code {code}) before the command finished\n")
         self.close()
-        return code, "".join(lines)
+        return code or 1, "".join(lines)
 
     def close(self, kill: bool = False) -> None:
         """End the process: let it finish (its commands end), or with `kill` stop it now; wait for it."""
-        if self._process is not None:
-            if kill:
-                self._process.kill()
-            assert self._commands is not None and self._process.stdout is not None
-            with contextlib.suppress(BrokenPipeError):
-                self._commands.close()
-            self._process.wait()
-            self._process.stdout.close()
+        with self._closing:
+            process, commands = self._process, self._commands
             self._process = self._commands = None
+        if process is None:
+            return
+        if kill:
+            process.kill()
+        assert commands is not None and process.stdout is not None
+        with contextlib.suppress(BrokenPipeError):
+            commands.close()
+        process.wait()
+        process.stdout.close()
 
     def __enter__(self) -> DvcServer:
         return self
@@ -128,7 +151,7 @@ class DvcServer:
             read_end, write_end = os.pipe()
             try:
                 self._process = subprocess.Popen(
-                    [sys.executable, "-m", "factory.dvc_main", SERVE, str(read_end)],
+                    [sys.executable, "-m", "factory.dvc_main", str(read_end)],
                     cwd=self.root,
                     env=environment(),
                     stdin=subprocess.DEVNULL,

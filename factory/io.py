@@ -22,8 +22,10 @@ from factory.errors import ConfigError, ModelFileError, ProjectError
 PROJECT_MARKERS = ("conf", "use_cases")
 
 # Types that the factory's own feature and model components put inside a pipeline and that
-# skops does not trust by default. Reviewed by hand: each is a plain data container in
-# numpy or scikit-learn, with no code of its own to run at load time.
+# skops does not trust by default. Reviewed by hand: each is a plain data container in numpy
+# or scikit-learn with no code of its own to run at load time, or (components.*) a subclass
+# of one that changes only how it fits. Released models name these classes: a component
+# class must stay importable under its name for as long as a version that holds it is scored.
 TRUSTED_MODEL_TYPES = (
     "components.features.simple_imputer.LowMemorySimpleImputer",
     "numpy.dtype",

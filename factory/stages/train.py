@@ -55,7 +55,9 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
 
 
 def fit_pipeline(pipeline: Pipeline, table: Path, params: UseCaseParams) -> Pipeline:
-    """Fit `pipeline` on the Parquet `table` as `Pipeline.fit` does, holding less memory at once.
+    """Fit `pipeline` (features, then the model, as `build_pipeline` makes it) on the Parquet `table`.
+
+    The result is what `Pipeline.fit` gives, byte for byte, holding less memory at once.
 
     The feature steps are fitted and applied first; the table is let go before the model is
     fitted on their output, so the model's own copies do not stack on top of the table. While

@@ -199,3 +199,38 @@ def test_a_failed_pipeline_does_not_stop_the_others(tmp_path: Path) -> None:
     assert "Traceback" not in output
     assert (tmp_path / "use_cases/churn/artifacts/model.skops").is_file()
     assert not (tmp_path / "use_cases/wine-cultivar/artifacts/model.skops").exists()
+
+
+def test_ctrl_c_stops_the_build_and_starts_nothing_more(tmp_path: Path) -> None:
+    """Ctrl-C reaches the build, its DVC processes and the stage running: all of them stop."""
+    import os
+    import signal
+    import time
+
+    init_repo(tmp_path)
+    build = subprocess.Popen(
+        [str(BIN / "factory"), "build", "-j", "2"],
+        cwd=tmp_path,
+        env=project_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a terminal gives a command
+    )
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "use_cases/churn/artifacts/train.parquet").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # churn's train stage is running: DVC waits for it, and the stage gets the signal
+    os.killpg(build.pid, signal.SIGINT)
+    output, _ = build.communicate(timeout=60)
+    assert build.returncode == 130, output
+    assert "Traceback" not in output
+    # churn and customer-value started first (-j 2); wine-cultivar waited in the queue, dropped
+    assert not (tmp_path / "use_cases/wine-cultivar/artifacts/train.parquet").exists(), output
+    time.sleep(0.5)
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            left = process.joinpath("cwd").resolve() == tmp_path.resolve()
+        except OSError:
+            continue
+        assert not left, f"{process.joinpath('cmdline').read_bytes()!r} still runs in the project"
