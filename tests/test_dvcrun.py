@@ -74,31 +74,3 @@ def test_a_dvc_server_that_dies_fails_its_command_and_the_next_one_starts_anothe
         assert code != 0 and "the DVC process ended (exit code -9) before the command finished" in output
         assert server.run("status", "--json") == (0, "{}\n")
         assert server._process is not None and server._process.pid != first.pid
-
-
-def test_the_serve_loop_marks_the_end_of_each_command_with_its_exit_code(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import io
-    import json
-
-    from factory.dvc_main import DONE_PREFIX, serve
-
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("KEPT_OUTSIDE", "1")
-    env = {**os.environ, "FACTORY_MARK": "command"}
-    env.pop("KEPT_OUTSIDE")
-    commands = "".join(
-        json.dumps({"args": args, "env": env}) + "\n" for args in (["status", "--json"], ["repro", "missing"])
-    )
-    output = io.StringIO()
-    saved = dict(os.environ)
-    try:
-        assert serve(io.StringIO(commands + "\n"), output) == 0
-        assert os.environ["FACTORY_MARK"] == "command" and "KEPT_OUTSIDE" not in os.environ  # the command's
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    assert output.getvalue().splitlines() == [f"{DONE_PREFIX}0", f"{DONE_PREFIX}255"]
