@@ -20,22 +20,23 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the test suite's helpers copy and run a project the same way
 
 from overhead import make_repo  # noqa: E402
+from peak_memory import own_peak_rss  # noqa: E402
 
 from tests.conftest import BIN  # noqa: E402
 from tests.conftest import project_env as environment  # noqa: E402
 
 SMALL_ROWS = 1_000
-TEST_SIZE = 0.25  # the churn use case's split: use_cases/churn/config.yaml
 MIB = 1024 * 1024
 
 
@@ -62,15 +63,11 @@ def peak_rss(command: list[str], root: Path) -> int:
     return usage.ru_maxrss * 1024  # kilobytes on Linux
 
 
-def own_peak_rss() -> int:
-    """This script's own peak resident set size in bytes."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def customers_for(training_rows: int) -> int:
-    """Customers whose split leaves `training_rows` rows to train on (scikit-learn rounds the test part up)."""
-    customers = math.floor(training_rows / (1 - TEST_SIZE))
-    while customers - math.ceil(customers * TEST_SIZE) < training_rows:
+    """Customers whose churn split leaves `training_rows` rows to train on (scikit-learn rounds the test part up)."""
+    test_size = yaml.safe_load((REPO / "use_cases/churn/config.yaml").read_text())["split"]["test_size"]
+    customers = math.floor(training_rows / (1 - test_size))
+    while customers - math.ceil(customers * test_size) < training_rows:
         customers += 1
     return customers
 

@@ -6,7 +6,8 @@ evaluate stage would write, saves the model with skops, and writes a 1,000,000-r
 from the reference rows as Parquet. The measurement runs in a fresh process and times what
 `factory monitor` does after fetching the released files: read the batch, validate it with
 pandera, predict, test every feature and the predictions for drift, write the JSON and HTML
-reports. Memory is the process's peak resident size above its size before reading the batch,
+reports, under the allocator setting `factory monitor` uses for that work. Memory is the
+process's own peak resident size (`peak_memory`) above its peak before reading the batch,
 against the batch's size in memory.
 
     .venv/bin/python benchmarks/monitoring.py [--rows 1000000]
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from peak_memory import own_peak_rss
 
 REPO = Path(__file__).resolve().parents[1]
 NUMERIC = [f"x{index:02d}" for index in range(16)]
@@ -78,21 +79,6 @@ def prepare(folder: Path, rows: int) -> None:
     write_json(folder / "profile.json", profile)
     save_model(folder / "model.skops", model)
     simulate_batch(evaluation, columns, "label", rows, 0).to_parquet(folder / "batch.parquet", index=False)
-
-
-def own_peak_rss() -> int:
-    """This process's own peak resident size in bytes.
-
-    Linux's `ru_maxrss` starts a child started with vfork (as Python starts them) at its
-    parent's peak, which here has held the whole batch; the high-water mark of the process's
-    own memory (`VmHWM`) starts afresh at exec.
-    """
-    status = Path("/proc/self/status")
-    if status.is_file():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def measure(folder: Path) -> None:
