@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from factory.errors import BuildError, ConfigError, DataValidationError, FactoryError
 from factory.io import load_model, model_bytes, read_parquet
@@ -18,6 +20,7 @@ from factory.stages.evaluate import compute_metrics
 from factory.stages.predictions import Predictions, predict, read_predictions, write_predictions
 from factory.stages.prepare import used_columns
 from factory.stages.train import build_pipeline, fit_pipeline
+from tests.conftest import REPO
 
 
 def build_products(project: Path, *names: str) -> None:
@@ -52,9 +55,10 @@ def test_schema_violation_is_summarised_and_nothing_is_written(project: Path) ->
 
 def test_use_case_stages_in_order(project: Path) -> None:
     build_products(project, "wine")
+    paths = ProjectPaths(project).use_case("wine-cultivar")
+    shutil.copy(REPO / "use_cases/wine-cultivar/dvc.lock", paths.dvc_lock)  # the record of an earlier build
     for stage in ("prepare", "train", "evaluate", "report"):
         run_stage(stage, "wine-cultivar", project)
-    paths = ProjectPaths(project).use_case("wine-cultivar")
     params = load_use_case_params(paths)
     train, test = pd.read_parquet(paths.train_data), pd.read_parquet(paths.test_data)
     assert list(train.columns) == used_columns(params)
@@ -82,6 +86,9 @@ def test_use_case_stages_in_order(project: Path) -> None:
     lineage = json.loads(paths.lineage.read_text())
     assert lineage["model_sha256"] and lineage["packages"]["scikit-learn"]
     assert lineage["kernels"]["blas"] and lineage["kernels"]["numpy"]
+    # DVC writes a stage's dvc.lock entry after the stage: the report entry there is an earlier build's
+    assert "report" in yaml.safe_load(paths.dvc_lock.read_text())["stages"]
+    assert sorted(lineage["stages"]) == ["evaluate", "prepare", "train"]
 
 
 def test_time_split_tests_on_the_latest_rows(project: Path) -> None:

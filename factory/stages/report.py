@@ -11,7 +11,11 @@ from factory.io import atomic_write_text, parse_yaml, sha256_file, write_json
 from factory.kernels import loaded_kernels
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.spec import UseCaseParams
-from factory.stages import card
+from factory.stages import USE_CASE_STAGES, card
+
+# The stages whose dvc.lock entries are final when this one runs: DVC records a stage's
+# entry after its command ends, so this stage's own entry would be the previous build's.
+RECORDED_STAGES = USE_CASE_STAGES[: USE_CASE_STAGES.index("report")]
 
 # The packages whose versions decide what a model is; recorded in every lineage.
 RECORDED_PACKAGES = (
@@ -52,6 +56,7 @@ def build_lineage(params: UseCaseParams, paths: UseCasePaths) -> dict[str, Any]:
         "stages": {
             stage: {dep["path"]: dep.get("md5") for dep in entry.get("deps", [])}
             for stage, entry in sorted(stage_locks.items())
+            if stage in RECORDED_STAGES
         },
         "model_sha256": sha256_file(paths.model),
         "params": params.model_dump(mode="json"),
