@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,11 @@ from factory.errors import FactoryError
 # The native thread pools of scikit-learn (OpenMP), MKL and joblib's process count. OpenBLAS
 # always has one thread (`factory.kernels`): its results change with the thread count.
 THREAD_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "LOKY_MAX_CPU_COUNT")
+
+# DVC ignores Ctrl-C while a stage's command runs and reports the command's end as a failed
+# stage; the command, stopped by the signal, exits 130 (128 + SIGINT: the factory's stages,
+# as a shell) or dies of it (-2). That failure is the user's interrupt.
+STAGE_INTERRUPTED = re.compile(r"failed to run: .*, exited with (?:130|-2)$", re.MULTILINE)
 
 
 def environment(share: int = 1, fresh_stages: bool = False) -> dict[str, str]:
@@ -64,7 +70,9 @@ class DvcServer:
     returns at once, `collect` waits for its result, so DVC can start and work while the
     caller does something else. A process that ends during a command fails that command, with
     the reason; the next command starts another process, unless the user interrupted the
-    build (`interrupted`), which ends the server for good.
+    build (`interrupted`: DVC was stopped, or a stage's command was), which ends the server
+    for good. The build's other workers learn of it from the server, not from the build's own
+    KeyboardInterrupt, which may reach its main thread only after they have started more.
     """
 
     def __init__(self, root: Path) -> None:
@@ -113,8 +121,9 @@ class DvcServer:
         for line in process.stdout:
             if line.startswith(DONE_PREFIX):
                 code = int(line[len(DONE_PREFIX) :])
-                self.interrupted = code == INTERRUPTED
-                return code, "".join(lines)
+                output = "".join(lines)
+                self.interrupted = code == INTERRUPTED or (code != 0 and STAGE_INTERRUPTED.search(output) is not None)
+                return code, output
             lines.append(line)
         code = process.wait()
         self.interrupted = code in (INTERRUPTED, -signal.SIGINT)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from factory.dvc_main import INTERRUPTED
 from factory.dvcrun import THREAD_LIMIT_VARIABLES, DvcServer, dvc, environment
 
 
@@ -74,3 +75,17 @@ def test_a_dvc_server_that_dies_fails_its_command_and_the_next_one_starts_anothe
         assert code != 0 and "the DVC process ended (exit code -9) before the command finished" in output
         assert server.run("status", "--json") == (0, "{}\n")
         assert server._process is not None and server._process.pid != first.pid
+
+
+@pytest.mark.parametrize(("exit_code", "interrupted"), [(130, True), (1, False)])
+def test_a_stage_stopped_by_ctrl_c_ends_the_server(tmp_path: Path, exit_code: int, interrupted: bool) -> None:
+    """DVC reports a stage that Ctrl-C stopped as a failed stage; the server knows it was an interrupt."""
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "dvc.yaml").write_text(f"stages:\n  stopped:\n    cmd: exit {exit_code}\n")
+    with DvcServer(tmp_path) as server:
+        code, output = server.run("repro")
+        assert code != 0 and f"exited with {exit_code}" in output
+        assert server.interrupted is interrupted
+        if interrupted:
+            assert server.run("status") == (INTERRUPTED, "not run: the build was interrupted\n")
