@@ -19,6 +19,7 @@ from typing import Any
 from factory.compile import check_compiled
 from factory.dvcrun import DvcServer, dvc
 from factory.errors import BuildError
+from factory.interrupts import watch_for_ctrl_c
 from factory.paths import ProjectPaths
 from factory.spec import UseCaseSpec
 from factory.stages import USE_CASE_STAGES
@@ -160,6 +161,7 @@ def run_build(
         finish(TargetResult(target=target, ok=True, seconds=0.0))
 
     with ExitStack() as stack:
+        ctrl_c = stack.enter_context(watch_for_ctrl_c())
         servers = [stack.enter_context(plan.dvc)]
         servers += [stack.enter_context(DvcServer(plan.paths.root)) for _ in range(jobs - 1)]
         stale = stale_targets(plan.dvc, [*products, *use_cases], submitted=True)
@@ -186,13 +188,15 @@ def run_build(
         at_once = max(1, min(jobs, len(queue)))
 
         def work(server: DvcServer) -> None:
-            while not server.interrupted:
+            # Ctrl-C stops the running stages, which DVC reports as failed; the main thread may
+            # see its KeyboardInterrupt only later, so each worker looks before taking another.
+            while not server.interrupted and not ctrl_c():
                 try:
                     target = queue.popleft()  # atomic: each pipeline goes to one process
                 except IndexError:
                     return
                 finish(reproduce(server, target, on_start, share=at_once))
-            queue.clear()  # Ctrl-C reached DVC too: start no other pipeline
+            queue.clear()  # Ctrl-C: start no other pipeline
 
         with ThreadPoolExecutor(max_workers=at_once) as pool:
             try:
