@@ -57,10 +57,8 @@ print(len(table), int(table.memory_usage(deep=True).sum()))
 # What a process must import to read the table and fit the model; the peak it reaches doing so.
 LIBRARIES = """
 import pyarrow.parquet, sklearn.ensemble  # scikit-learn's import brings pandas with it
-from pathlib import Path
-for line in Path("/proc/self/status").read_text().splitlines():
-    if line.startswith("VmHWM:"):
-        print(int(line.split()[1]) * 1024)
+from peak_memory import own_peak_rss
+print(own_peak_rss())
 """
 
 # The saved model's input features: the width of the matrix it was fitted on.
@@ -127,7 +125,9 @@ def train_stage(rows: int, model: str) -> tuple[int, int, int, int]:
 
 def libraries_peak() -> int:
     """Peak RSS in bytes of a process that only imports the libraries training needs."""
-    return int(subprocess.run([sys.executable, "-c", LIBRARIES], check=True, capture_output=True, text=True).stdout)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)}  # for `peak_memory`
+    done = subprocess.run([sys.executable, "-c", LIBRARIES], env=env, check=True, capture_output=True, text=True)
+    return int(done.stdout)
 
 
 def main() -> None:
