@@ -71,8 +71,9 @@ class DvcServer:
     caller does something else. A process that ends during a command fails that command, with
     the reason; the next command starts another process, unless the user interrupted the
     build (`interrupted`: DVC was stopped, or a stage's command was), which ends the server
-    for good. The build's other workers learn of it from the server, not from the build's own
-    KeyboardInterrupt, which may reach its main thread only after they have started more.
+    for good. A build worker whose server is interrupted takes no other pipeline and empties
+    the queue (`factory.build.run_build`), without waiting for the main thread's
+    KeyboardInterrupt.
     """
 
     def __init__(self, root: Path) -> None:

@@ -23,6 +23,8 @@ def test_a_worker_sees_ctrl_c_while_the_main_thread_waits_for_it() -> None:
         seen_by_worker.append(ctrl_c())
         arrived.set()
 
+    before = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(before)
     with watch_for_ctrl_c() as ctrl_c:
         assert not ctrl_c()
         arrived = threading.Event()
@@ -34,7 +36,8 @@ def test_a_worker_sees_ctrl_c_while_the_main_thread_waits_for_it() -> None:
         thread.join()
         assert seen_by_worker == [True]
         assert ctrl_c()  # and it stays seen
-    assert signal.set_wakeup_fd(-1) == -1  # the block left no descriptor behind
+    after = signal.set_wakeup_fd(before)
+    assert after == before  # the block put back the descriptor it found
 
 
 def test_off_the_main_thread_it_never_claims_an_interrupt() -> None:
