@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from factory import registry
-from factory.errors import ConfigError, ErrorGroup, FactoryError
+from factory.config_guard import check_composable, refuse_symlinks
+from factory.errors import ConfigError, ErrorGroup, FactoryError, Problem
 from factory.io import atomic_write_text, read_yaml_mapping
 from factory.paths import ProjectPaths
 from factory.spec import (
@@ -57,8 +58,9 @@ def compose_file(paths: ProjectPaths, file: Path) -> dict[str, Any]:
     from omegaconf.errors import OmegaConfBaseException
 
     shown = paths.rel(file)
-    if not file.is_file():
+    if not file.is_file() and not file.is_symlink():
         raise ConfigError.single(shown, "", "a YAML config file at this path", "no such file")
+    check_composable(paths, file)  # before the cache too: an entry is used only for a config that passes
     fingerprint = _composition_fingerprint(paths, file)
     cached = _cached_composition(paths, fingerprint)
     if cached is not None:
@@ -74,9 +76,8 @@ def compose_file(paths: ProjectPaths, file: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError.single(shown, "", "a mapping of keys to values", type(value).__name__)
     composed = {str(key): item for key, item in value.items()}
-    if fingerprint is not None:
-        # key order kept as Hydra composed it, so a cached composition is the same as a fresh one
-        atomic_write_text(paths.compose_cache / f"{fingerprint}.json", json.dumps(composed, ensure_ascii=False))
+    # key order kept as Hydra composed it, so a cached composition is the same as a fresh one
+    atomic_write_text(paths.compose_cache / f"{fingerprint}.json", json.dumps(composed, ensure_ascii=False))
     return composed
 
 
@@ -85,13 +86,13 @@ def _overrides(paths: ProjectPaths) -> list[str]:
     return [f"hydra.searchpath=[file://{paths.conf}]", *(f"~hydra/{group}" for group in _HYDRA_OWN_GROUPS)]
 
 
-def _composition_fingerprint(paths: ProjectPaths, file: Path) -> str | None:
-    """A hash of everything Hydra can read to compose `file`; None when the result may vary.
+def _composition_fingerprint(paths: ProjectPaths, file: Path) -> str:
+    """A hash of everything Hydra can read to compose `file`.
 
     Hydra reads only YAML files under the config's folder (its own config groups included)
     and under conf/, so equal hashes mean an equal composition; the compiler's outputs and the
-    build's artifacts there are not inputs. A config that reads the environment or the clock
-    (`${oc.env:...}`, `${now:...}`) is never cached.
+    build's artifacts there are not inputs. Configs cannot read the environment or the clock
+    (`factory.config_guard`), so nothing else changes a composition.
     """
     import hydra
 
@@ -101,15 +102,11 @@ def _composition_fingerprint(paths: ProjectPaths, file: Path) -> str | None:
     digest = hashlib.sha256(f"hydra {hydra.__version__}\n{paths.rel(file)}\n".encode())
     for source in inputs:
         content = source.read_bytes()
-        if b"oc.env" in content or b"${now:" in content:
-            return None
         digest.update(f"{paths.rel(source)} {len(content)}\n".encode() + content)
     return digest.hexdigest()
 
 
-def _cached_composition(paths: ProjectPaths, fingerprint: str | None) -> dict[str, Any] | None:
-    if fingerprint is None:
-        return None
+def _cached_composition(paths: ProjectPaths, fingerprint: str) -> dict[str, Any] | None:
     try:
         cached = json.loads((paths.compose_cache / f"{fingerprint}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -118,19 +115,8 @@ def _cached_composition(paths: ProjectPaths, fingerprint: str | None) -> dict[st
 
 
 def composed_presets(paths: ProjectPaths, file: Path) -> list[Path]:
-    """The files of conf/ that Hydra composed into `file` through its defaults list."""
-    from hydra import compose, initialize_config_dir
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with initialize_config_dir(config_dir=str(file.parent), version_base="1.3"):
-            config = compose(config_name=file.stem, overrides=_overrides(paths), return_hydra_config=True)
-    found = []
-    for choice, option in config.hydra.runtime.choices.items():
-        group = str(choice).split("@", 1)[0]
-        if group.startswith("hydra") or option is None:
-            continue
-        found.append(paths.conf / group / f"{option}.yaml")
+    """The files of conf/ that Hydra composes into `file`: its defaults list's presets, the monitoring defaults."""
+    found = check_composable(paths, file)[1:]
     if paths.monitoring_defaults.is_file():
         found.append(paths.monitoring_defaults)
     return sorted(set(found))
@@ -236,12 +222,23 @@ def load_products(paths: ProjectPaths) -> dict[str, DataProductSpec]:
         product, problems = parse_model(DataProductSpec, raw)
         if product is not None:
             product, problems = check_data_product(product, names)
+            problems += [] if problems else _missing_source_files(paths, product)
         if problems:
             errors.append(ConfigError(shown, problems))
         else:
             products[name] = product
     raise_all(errors)
     return products
+
+
+def _missing_source_files(paths: ProjectPaths, product: DataProductSpec) -> list[Problem]:
+    """A file the source reads must exist, or its DVC pointer (`<file>.dvc`, before `dvc pull`)."""
+    source = registry.get("source", product.source.component)
+    return [
+        Problem("source.params.path", "an existing file (or its .dvc pointer; run `dvc pull`)", repr(file))
+        for file in source.files_read(source.parse_params(product.source.params))
+        if not (paths.root / file).is_file() and not (paths.root / f"{file}.dvc").is_file()
+    ]
 
 
 def load_use_case(paths: ProjectPaths, name: str, products: Mapping[str, DataProductSpec]) -> UseCaseSpec:
@@ -263,6 +260,7 @@ def load_project(paths: ProjectPaths, names: list[str] | None = None) -> Project
 
     Every invalid file is reported, not just the first.
     """
+    refuse_symlinks(paths)  # before anything is read or written through a path that leads elsewhere
     registry.load_catalogue()  # every component module, so a name registered twice is refused here
     known = use_case_names(paths)
     for name in names or []:

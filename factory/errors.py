@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# A config with thousands of wrong keys gets a message that still fits on a screen.
+MAX_PROBLEMS_SHOWN = 20
+
 
 class FactoryError(Exception):
     """Root of every error the factory reports to a user."""
@@ -40,7 +43,9 @@ class ConfigError(FactoryError):
         self.file = file
         self.problems = tuple(problems)
         lines = [f"{file}: invalid configuration"]
-        lines += [f"  - {problem.render()}" for problem in self.problems]
+        lines += [f"  - {problem.render()}" for problem in self.problems[:MAX_PROBLEMS_SHOWN]]
+        if len(self.problems) > MAX_PROBLEMS_SHOWN:
+            lines.append(f"  - ... and {len(self.problems) - MAX_PROBLEMS_SHOWN} more problem(s)")
         super().__init__("\n".join(lines))
 
     def __reduce__(self) -> tuple[type[ConfigError], tuple[str, tuple[Problem, ...]]]:

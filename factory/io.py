@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from factory import bounded_yaml
+from factory.bounded_yaml import CONFIG_LIMITS, YamlLimits
 from factory.errors import ConfigError, ModelFileError, ProjectError
 
 PROJECT_MARKERS = ("conf", "use_cases")
@@ -117,15 +119,9 @@ def parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-def read_yaml_mapping(path: Path, shown: str) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping; any other content is a `ConfigError` naming `shown`."""
-    import yaml
-
-    try:
-        value = parse_yaml(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        problem = " ".join(str(exc).split())
-        raise ConfigError.single(shown, "", "valid YAML", problem) from exc
+def read_yaml_mapping(path: Path, shown: str, limits: YamlLimits = CONFIG_LIMITS) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping, within `limits`; else a `ConfigError` naming `shown`."""
+    value = bounded_yaml.read(path, shown, limits)
     if value is None:
         return {}
     if not isinstance(value, dict):

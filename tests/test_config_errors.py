@@ -113,7 +113,7 @@ def test_name_must_match_folder(project: Path) -> None:
 
 def test_missing_preset(project: Path) -> None:
     message = problems_for(project, lambda c: c.update(defaults=[{"/model@model": "xgboost"}, "_self_"]))
-    assert "defaults: expected an existing preset in conf/model/" in message
+    assert "defaults.0: expected an existing preset in conf/model/" in message
     assert "random_forest" in message
 
 

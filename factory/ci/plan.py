@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from factory.bounded_yaml import RECORD_LIMITS
 from factory.compose import composed_presets, load_project
 from factory.errors import FactoryError
 from factory.gitrepo import GitError, git
@@ -60,7 +61,7 @@ def use_case_inputs(paths: ProjectPaths, name: str, product_inputs: dict[str, se
 def product_inputs(paths: ProjectPaths) -> dict[str, set[str]]:
     """Per data product: its declaration, its stage's deps, and those of the products it reads."""
     stages = _mapping(paths, paths.dvc_yaml).get("stages", {})
-    outputs = {out: name for name, stage in stages.items() for out in stage.get("outs", [])}
+    outputs = {out: name for name, stage in stages.items() for out in _out_paths(stage)}
     direct = {name: {paths.rel(paths.product_config(name)), *stage.get("deps", [])} for name, stage in stages.items()}
     closed: dict[str, set[str]] = {}
 
@@ -92,6 +93,11 @@ def plan_ci(root: Path, base: str) -> list[PlannedUseCase]:
     return planned
 
 
+def _out_paths(stage: dict[str, Any]) -> list[str]:
+    """The output paths of a dvc.yaml stage: each is a path, or {path: options}."""
+    return [next(iter(out)) if isinstance(out, dict) else out for out in stage.get("outs", [])]
+
+
 def _mapping(paths: ProjectPaths, file: Path) -> dict[str, Any]:
     """A generated YAML file as a mapping (empty when it does not exist yet); a clean error if malformed."""
-    return read_yaml_mapping(file, paths.rel(file)) if file.is_file() else {}
+    return read_yaml_mapping(file, paths.rel(file), RECORD_LIMITS) if file.is_file() else {}

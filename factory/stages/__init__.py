@@ -12,10 +12,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from factory.bounded_yaml import RECORD_LIMITS
+from factory.config_guard import refuse_symlinked_folder
 from factory.errors import ConfigError, FactoryError
 from factory.io import read_yaml_mapping
 from factory.paths import ProjectPaths, UseCasePaths
-from factory.spec import SLUG_PATTERN, DataProductSpec, UseCaseParams, parse_model
+from factory.spec import PRODUCT_FOLDER, SLUG_PATTERN, DataProductSpec, UseCaseParams, parse_model
 
 USE_CASE_STAGES = ("prepare", "train", "evaluate", "report")
 STAGES = ("data-product", *USE_CASE_STAGES)
@@ -25,7 +27,7 @@ def read_params(file: Path, shown: str) -> dict[str, Any]:
     """Read a generated params.yaml, naming the fix when it is missing."""
     if not file.is_file():
         raise ConfigError.single(shown, "", "a compiled params file (run `factory compile`)", "no such file")
-    return read_yaml_mapping(file, shown)
+    return read_yaml_mapping(file, shown, RECORD_LIMITS)
 
 
 def load_use_case_params(paths: UseCasePaths) -> UseCaseParams:
@@ -60,6 +62,9 @@ def run_stage(stage: str, name: str, root: Path) -> None:
         )
     module = importlib.import_module(f"factory.stages.{stage.replace('-', '_')}")
     project = ProjectPaths(root)
+    refuse_symlinked_folder(
+        root, root / PRODUCT_FOLDER if stage == "data-product" else project.use_case(name).artifacts
+    )
     if stage == "data-product":
         products = load_product_params(project)
         if name not in products:
