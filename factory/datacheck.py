@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from factory.errors import DataValidationError
@@ -13,6 +14,10 @@ if TYPE_CHECKING:
     import pandera.pandas as pa
 
 EXAMPLES_PER_CHECK = 3
+EXCERPT_CHARACTERS = 40
+MASKED_CHARACTERS = 3
+# Short identifiers (column names such as `region_code`) are shown whole when masked.
+_SHORT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,19}")
 
 
 def build_schema(schema: TableSchema, coerce: bool = False) -> pa.DataFrameSchema:
@@ -77,20 +82,47 @@ def validate_frame(
         except pa.errors.SchemaErrors as exc:
             failures.append(exc.failure_cases)
     if failures:
-        raise DataValidationError(summarise_failures(pd.concat(failures), what, len(frame)))
+        raise DataValidationError(summarise_failures(pd.concat(failures), what, len(frame), schema.columns))
 
 
-def summarise_failures(failures: pd.DataFrame, what: str, rows: int) -> str:
-    """One line per (column, check): how many rows failed and a few failing values."""
+def summarise_failures(failures: pd.DataFrame, what: str, rows: int, declared: Collection[str] = ()) -> str:
+    """One line per (column, check): how many rows failed and a few failing values.
+
+    Values of the declared columns are data the schema is about, shown cut to a short
+    excerpt. Anything else (a column the schema does not declare, or its name) may be a
+    file that was never meant as data, so it is masked to its first characters.
+    """
     lines = [f"{what}: data does not match its declared schema ({rows} rows checked)"]
     grouped = failures.assign(
         column=failures["column"].fillna("(table)").astype(str), check=failures["check"].astype(str)
     )
     for (column, check), group in grouped.groupby(["column", "check"], sort=True):
+        cases = group["failure_case"].tolist()
         if check == "column_in_dataframe":
-            missing = ", ".join(repr(value) for value in dict.fromkeys(group["failure_case"].tolist()))
+            missing = ", ".join(excerpt(value) for value in dict.fromkeys(cases))
             lines.append(f"  - missing required column(s): {missing}")
             continue
-        examples = ", ".join(repr(value) for value in group["failure_case"].head(EXAMPLES_PER_CHECK).tolist())
-        lines.append(f"  - column {column}: check {check} failed for {len(group)} value(s); e.g. {examples}")
+        if check == "column_in_schema":
+            extra = ", ".join(masked(value) for value in dict.fromkeys(cases))
+            lines.append(f"  - column(s) the schema does not declare: {extra}")
+            continue
+        is_declared = column in declared or column == "(table)"
+        show = excerpt if is_declared else masked
+        examples = ", ".join(show(value) for value in cases[:EXAMPLES_PER_CHECK])
+        shown = column if is_declared else masked(column)
+        lines.append(f"  - column {shown}: check {check} failed for {len(group)} value(s); e.g. {examples}")
     return "\n".join(lines)
+
+
+def excerpt(value: object) -> str:
+    """`repr(value)`, cut to EXCERPT_CHARACTERS."""
+    text = repr(value)
+    return text if len(text) <= EXCERPT_CHARACTERS else text[: EXCERPT_CHARACTERS - 3] + "..."
+
+
+def masked(value: object) -> str:
+    """A short name shown whole; anything longer or unusual as its first characters and its length."""
+    text = str(value)
+    if _SHORT_NAME.fullmatch(text):
+        return repr(text)
+    return f"{text[:MASKED_CHARACTERS]!r}... ({len(text)} characters)"

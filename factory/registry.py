@@ -25,12 +25,13 @@ import importlib
 import importlib.util
 import inspect
 import logging
+import os
 import pkgutil
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -45,6 +46,7 @@ TASKS = ("binary_classification", "multiclass_classification", "regression")
 CLASSIFICATION = ("binary_classification", "multiclass_classification")
 REGRESSION = ("regression",)
 NUMERIC, CATEGORICAL = "numeric", "categorical"
+DATA_FOLDER = "data"  # the only folder file sources read from
 
 COMPONENTS_PACKAGE = "components"
 # Where the library keeps each kind, one module per component named after it: a stage looks
@@ -61,9 +63,14 @@ _MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class ComponentParams(BaseModel):
-    """Base of every component's params model: strict, frozen, documented fields."""
+    """Base of every component's params model: strict, frozen, documented fields.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Strict: `true` is not the integer 1, "3" is not the number 3; finite: no .nan or .inf.
+    Every count, size and job param declares both ends of its range (the contract test checks),
+    so no config can ask for unbounded work.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,26 @@ class RunContext:
     def product_path(self, name: str) -> Path:
         """Return the built file of data product `name`."""
         return self.product_paths[name]
+
+    def data_file(self, relative: str) -> Path:
+        """The file at `relative` (POSIX, from the root) if it is a regular file under data/.
+
+        Sources read files only through this: a symlink anywhere on the way, or a path that
+        resolves outside data/, is refused, whatever the config's text said.
+        """
+        path = self.root
+        for part in PurePosixPath(relative).parts:
+            path = path / part
+            if path.is_symlink():
+                raise ValueError(
+                    f"{relative}: refusing to follow the symlink {part!r} (data files must be regular files)"
+                )
+        data = os.path.realpath(self.root / DATA_FOLDER)
+        if not Path(os.path.realpath(path)).is_relative_to(data) or path == self.root:
+            raise ValueError(f"{relative}: outside the project's {DATA_FOLDER}/ folder")
+        if not path.is_file():
+            raise ValueError(f"{relative}: no such file")
+        return path
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,14 @@ Task = Literal["binary_classification", "multiclass_classification", "regression
 RiskTier = Literal["low", "medium", "high"]
 RISK_TIERS: tuple[str, ...] = get_args(RiskTier)
 DType = Literal["int64", "float64", "string", "bool", "datetime64[ns]"]
-DEFAULT_PRODUCT_FOLDER = "data/products"
+PRODUCT_FOLDER = "data/products"
 
 
 class StrictModel(BaseModel):
     """Base of every spec model: unknown keys are errors and values never change after parsing."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `true` is not the integer 1 nor "3" the number 3; finite: no .nan or .inf bounds
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class ComponentRef(StrictModel):
@@ -81,6 +82,8 @@ class SearchRange(StrictModel):
 
 
 MAX_SEARCH_CANDIDATES = 500
+MAX_JOBS = 64
+MAX_SEED = 2**32 - 1
 
 
 class Search(StrictModel):
@@ -92,7 +95,7 @@ class Search(StrictModel):
     )
     cv: int = Field(5, ge=2, le=20, description="cross-validation folds")
     n_iter: int = Field(10, ge=1, le=MAX_SEARCH_CANDIDATES, description="candidates sampled (random search only)")
-    seed: int = Field(0, ge=0, description="seed of the folds and of random sampling")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the folds and of random sampling")
     metric: str | None = Field(None, description="metric to maximise or minimise; the primary metric when omitted")
 
 
@@ -104,14 +107,25 @@ class ModelRef(ComponentRef):
 
 
 class Runtime(StrictModel):
-    """Where heavy stages (training, search) run. Results never depend on it."""
+    """Where heavy stages (training, search) run. Results never depend on it.
+
+    A use case may ask for a Dask cluster; which cluster is the operator's choice
+    (FACTORY_DASK_ADDRESS), never a config's: a scheduler can run code in the build.
+    """
 
     engine: Literal["local", "dask"] = "local"
-    address: str | None = Field(
-        default=None,
-        description="Dask scheduler address, e.g. 'tcp://10.0.0.5:8786'; FACTORY_DASK_ADDRESS when omitted",
+    n_jobs: int = Field(
+        default=1, ge=-1, le=MAX_JOBS, description="parallel search fits (-1: all cores or all Dask workers)"
     )
-    n_jobs: int = Field(default=1, ge=-1, description="parallel search fits (-1: all cores or all Dask workers)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_address(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "address" in data:
+            raise ValueError(
+                "no runtime.address: the operator sets the Dask scheduler in the environment (FACTORY_DASK_ADDRESS)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _some_jobs(self) -> Runtime:
@@ -165,12 +179,11 @@ class DataProductSpec(StrictModel):
     source: SourceRef
     transforms: list[TransformRef] = Field(default_factory=list)
     table_schema: TableSchema = Field(alias="schema")
-    output: str | None = Field(default=None, description="Parquet file, relative to the project root")
 
     @property
     def output_path(self) -> str:
-        """Where the product's Parquet file is written, relative to the project root."""
-        return self.output or f"{DEFAULT_PRODUCT_FOLDER}/{self.name}.parquet"
+        """Where the product's Parquet file is written, relative to the project root: always its own name."""
+        return f"{PRODUCT_FOLDER}/{self.name}.parquet"
 
 
 # ---------------------------------------------------------------- use cases
@@ -227,7 +240,7 @@ class RandomSplit(StrictModel):
     kind: Literal["random"] = "random"
     test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
     stratify: bool = True
-    seed: int = 42
+    seed: int = Field(default=42, ge=0, le=MAX_SEED)
 
 
 class TimeSplit(StrictModel):
@@ -321,7 +334,7 @@ class Monitoring(StrictModel):
     composition merges beneath each use case's `monitoring:` section.
     """
 
-    small_sample_rows: int = Field(ge=1, description="batches with fewer rows use the `small` tests")
+    small_sample_rows: int = Field(ge=1, le=10**9, description="batches with fewer rows use the `small` tests")
     numeric: DriftTests
     categorical: DriftTests
     null_share_increase: float = Field(gt=0.0, le=1.0, description="a rise in missing values that is drift")

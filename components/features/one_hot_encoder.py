@@ -16,10 +16,10 @@ class OneHotEncoderParams(ComponentParams):
     """Parameters of `one_hot_encoder`."""
 
     min_frequency: int | None = Field(
-        None, ge=1, description="Categories seen fewer times in training are grouped as 'infrequent'."
+        None, ge=1, le=1_000_000_000, description="Categories seen fewer times in training are grouped as 'infrequent'."
     )
     max_categories: int | None = Field(
-        None, ge=2, description="At most this many output columns per input, counting the infrequent group."
+        None, ge=2, le=100_000, description="At most this many output columns per input, counting the infrequent group."
     )
 
 

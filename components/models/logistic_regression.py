@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from components.models._params import CLASS_WEIGHT_DESCRIPTION, RANDOM_STATE_DESCRIPTION, ClassWeight
+from components.models._params import CLASS_WEIGHT_DESCRIPTION, MAX_SEED, RANDOM_STATE_DESCRIPTION, ClassWeight
 from factory.registry import CLASSIFICATION, ComponentParams, register
 
 if TYPE_CHECKING:
@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 class LogisticRegressionParams(ComponentParams):
     """Parameters of `logistic_regression`."""
 
-    C: float = Field(1.0, gt=0, description="Inverse strength of the L2 penalty; smaller is stronger.")
-    max_iter: int = Field(1000, ge=1, description="Maximum solver iterations.")
+    C: float = Field(1.0, gt=0, le=1e6, description="Inverse strength of the L2 penalty; smaller is stronger.")
+    max_iter: int = Field(1000, ge=1, le=100_000, description="Maximum solver iterations.")
     class_weight: ClassWeight = Field(None, description=CLASS_WEIGHT_DESCRIPTION)
-    random_state: int = Field(0, ge=0, description=RANDOM_STATE_DESCRIPTION)
+    random_state: int = Field(0, ge=0, le=MAX_SEED, description=RANDOM_STATE_DESCRIPTION)
 
 
 @register("model", "logistic_regression", LogisticRegressionParams, tasks=CLASSIFICATION)

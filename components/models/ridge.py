@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from components.models._params import RANDOM_STATE_DESCRIPTION
+from components.models._params import MAX_SEED, RANDOM_STATE_DESCRIPTION
 from factory.registry import REGRESSION, ComponentParams, register
 
 if TYPE_CHECKING:
@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 class RidgeParams(ComponentParams):
     """Parameters of `ridge`."""
 
-    alpha: float = Field(1.0, ge=0, description="Strength of the L2 penalty; 0 is ordinary least squares.")
-    random_state: int = Field(0, ge=0, description=RANDOM_STATE_DESCRIPTION)
+    alpha: float = Field(1.0, ge=0, le=1e6, description="Strength of the L2 penalty; 0 is ordinary least squares.")
+    random_state: int = Field(0, ge=0, le=MAX_SEED, description=RANDOM_STATE_DESCRIPTION)
 
 
 @register("model", "ridge", RidgeParams, tasks=REGRESSION)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
-from components.sources._paths import ProjectPath
+from components.sources._paths import DataPath
 from factory.registry import ComponentParams, RunContext, register
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class CsvFileParams(ComponentParams):
     """Parameters of `csv_file`."""
 
-    path: ProjectPath = Field(description="File path relative to the project root (POSIX, no '..').")
+    path: DataPath = Field(description="File under data/, relative to the project root (POSIX), e.g. data/raw/x.csv.")
     delimiter: str = Field(",", min_length=1, max_length=1, description="Field separator, one character.")
     encoding: str = Field("utf-8", description="Text encoding of the file, e.g. 'utf-8' or 'latin-1'.")
 
@@ -40,4 +40,4 @@ def csv_file(params: CsvFileParams, context: RunContext) -> pd.DataFrame:
     """
     import pandas as pd
 
-    return pd.read_csv(context.root / params.path, sep=params.delimiter, encoding=params.encoding)
+    return pd.read_csv(context.data_file(params.path), sep=params.delimiter, encoding=params.encoding)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from components._params import ColumnList
-from components.sources._paths import ProjectPath
+from components.sources._paths import DataPath
 from factory.registry import ComponentParams, RunContext, register
 
 if TYPE_CHECKING:
@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 class ParquetFileParams(ComponentParams):
     """Parameters of `parquet_file`."""
 
-    path: ProjectPath = Field(description="File path relative to the project root (POSIX, no '..').")
+    path: DataPath = Field(
+        description="File under data/, relative to the project root (POSIX), e.g. data/raw/x.parquet."
+    )
     columns: ColumnList | None = Field(None, description="Columns to read, in this order; all when omitted.")
 
 
@@ -30,7 +32,7 @@ def parquet_file(params: ParquetFileParams, context: RunContext) -> pd.DataFrame
     import pandas as pd
     import pyarrow.parquet as pq
 
-    path = context.root / params.path
+    path = context.data_file(params.path)
     if params.columns is not None:
         available = pq.read_schema(path).names
         missing = [c for c in params.columns if c not in available]

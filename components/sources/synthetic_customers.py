@@ -30,7 +30,9 @@ class SyntheticCustomersParams(ComponentParams):
     """Parameters of `synthetic_customers`."""
 
     rows: int = Field(5000, ge=1, le=5_000_000, description="Number of customers.")
-    seed: int = Field(0, ge=0, description="Seed of the simulation; the same seed gives the same customers.")
+    seed: int = Field(
+        0, ge=0, le=2**32 - 1, description="Seed of the simulation; the same seed gives the same customers."
+    )
     table: Literal["profile", "usage"] = Field(
         "profile", description="Which table of the population to return; both join 1:1 on customer_id."
     )

@@ -26,14 +26,17 @@ class ClusterUnavailable(FactoryError):
     exit_code = 1
 
 
-def scheduler_address(runtime: Runtime, source: str) -> str:
-    """The scheduler address from the config, else from $FACTORY_DASK_ADDRESS."""
-    address = runtime.address or os.environ.get(ADDRESS_VARIABLE, "")
+def scheduler_address(source: str) -> str:
+    """The operator's scheduler address, from $FACTORY_DASK_ADDRESS; a config never names one.
+
+    A Dask scheduler sends the build pickled objects to run, so where to run is decided by
+    whoever runs the build, not by the pull request that added a use case.
+    """
+    address = os.environ.get(ADDRESS_VARIABLE, "")
     if not address:
-        raise ConfigError.single(
-            source,
-            "runtime.address",
-            f"a Dask scheduler address such as 'tcp://host:8786' (or set {ADDRESS_VARIABLE}) for engine dask",
+        raise ClusterUnavailable(
+            f"{source}: runtime.engine is dask, but no cluster is set: the operator sets {ADDRESS_VARIABLE} "
+            "to a Dask scheduler address such as 'tcp://host:8786'"
         )
     return address
 
@@ -44,7 +47,7 @@ def compute_backend(runtime: Runtime, source: str) -> Iterator[None]:
     if runtime.engine == "local":
         yield
         return
-    address = scheduler_address(runtime, source)
+    address = scheduler_address(source)
     import joblib
 
     try:
@@ -53,18 +56,16 @@ def compute_backend(runtime: Runtime, source: str) -> Iterator[None]:
         raise ConfigError.single(
             source, "runtime.engine", "'local', or install the Dask extra: pip install -e '.[dask]'", "'dask'"
         ) from exc
-    _check_reachable(address, source)
+    _check_reachable(address)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except OSError as exc:
-        raise ClusterUnavailable(
-            f"{source}: runtime.address: cannot reach the Dask scheduler at {address}: {exc}"
-        ) from exc
+        raise ClusterUnavailable(f"{ADDRESS_VARIABLE}: cannot reach the Dask scheduler at {address}: {exc}") from exc
     with client, joblib.parallel_backend("dask", client=client):
         yield
 
 
-def _check_reachable(address: str, source: str) -> None:
+def _check_reachable(address: str) -> None:
     """Refuse an address that does not parse, or a TCP scheduler nobody answers at, before a Client exists.
 
     A `distributed.Client` whose start failed prints a traceback when it is garbage-collected,
@@ -76,14 +77,12 @@ def _check_reachable(address: str, source: str) -> None:
         scheme, location = parse_address(address)
         host, port = parse_host_port(location)
     except ValueError as exc:
-        raise ConfigError.single(
-            source, "runtime.address", "a scheduler address such as 'tcp://host:8786'", repr(address)
+        raise ClusterUnavailable(
+            f"{ADDRESS_VARIABLE}: expected a scheduler address such as 'tcp://host:8786'; got {address!r}"
         ) from exc
     if scheme not in ("tcp", "tls"):
-        raise ConfigError.single(source, "runtime.address", "a tcp:// or tls:// scheduler address", repr(address))
+        raise ClusterUnavailable(f"{ADDRESS_VARIABLE}: expected a tcp:// or tls:// scheduler address; got {address!r}")
     try:
         socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
     except OSError as exc:
-        raise ClusterUnavailable(
-            f"{source}: runtime.address: cannot reach the Dask scheduler at {address}: {exc}"
-        ) from exc
+        raise ClusterUnavailable(f"{ADDRESS_VARIABLE}: cannot reach the Dask scheduler at {address}: {exc}") from exc

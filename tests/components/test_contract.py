@@ -137,6 +137,24 @@ def test_loading_the_catalogue_imports_no_heavy_library() -> None:
 
 
 @every_component
+def test_params_are_strict_finite_and_every_count_is_bounded(component: registry.Component) -> None:
+    """A config cannot ask for unbounded work: `true` is no count, no .nan, every integer has both ends."""
+    import typing
+
+    import annotated_types
+
+    config = component.params_model.model_config
+    assert config.get("strict") is True and config.get("allow_inf_nan") is False
+    for name, field in component.params_model.model_fields.items():
+        kinds = typing.get_args(field.annotation) or (field.annotation,)
+        if int not in kinds:
+            continue
+        lower = any(isinstance(m, annotated_types.Ge | annotated_types.Gt) for m in field.metadata)
+        upper = any(isinstance(m, annotated_types.Le | annotated_types.Lt) for m in field.metadata)
+        assert lower and upper, f"{component.kind} {component.name}: param {name} needs a declared range (ge and le)"
+
+
+@every_component
 def test_documented(component: registry.Component) -> None:
     assert component.summary, "the docstring's first paragraph is the catalogue summary"
     assert component.summary[0].isupper() and component.summary.endswith(".")

@@ -44,13 +44,16 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_dask_training_and_search_match_the_local_run(built: tuple[Path, Runner], cluster: str) -> None:
+def test_dask_training_and_search_match_the_local_run(
+    built: tuple[Path, Runner], cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root, run = built
+    monkeypatch.setenv("FACTORY_DASK_ADDRESS", cluster)
     local_model, local_search = digest(root / ARTIFACTS / "model.skops"), digest(root / ARTIFACTS / "search.json")
     (root / ARTIFACTS / "model.skops").unlink()
     (root / ARTIFACTS / "search.json").unlink()
 
-    set_runtime(root, {"engine": "dask", "address": cluster, "n_jobs": -1})
+    set_runtime(root, {"engine": "dask", "n_jobs": -1})
     code, output = factory(run, "compile", "wine-cultivar")
     assert code == 0, output
     code, output = factory(run, "stage", "train", "wine-cultivar")
@@ -63,24 +66,35 @@ def test_dask_training_and_search_match_the_local_run(built: tuple[Path, Runner]
     assert "train" not in status, status
 
 
-def test_dask_without_an_address_or_reachable_scheduler_is_a_clear_error(built: tuple[Path, Runner]) -> None:
+def test_a_use_case_cannot_name_the_scheduler(built: tuple[Path, Runner], cluster: str) -> None:
+    """Where to run is the operator's: a scheduler unpickles into the build, so a config never picks one."""
     root, run = built
+    set_runtime(root, {"engine": "dask", "address": cluster})
+    code, output = factory(run, "check", "wine-cultivar")
+    assert code == 2, output
+    assert "runtime: expected no runtime.address: the operator sets the Dask scheduler" in output
+    assert "FACTORY_DASK_ADDRESS" in output and "Traceback" not in output
+
+
+def test_dask_without_an_address_or_reachable_scheduler_is_a_clear_error(
+    built: tuple[Path, Runner], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, run = built
+    monkeypatch.delenv("FACTORY_DASK_ADDRESS", raising=False)
     set_runtime(root, {"engine": "dask"})
     assert factory(run, "compile", "wine-cultivar")[0] == 0
     code, output = factory(run, "stage", "train", "wine-cultivar")
-    assert code == 2, output
-    assert "use_cases/wine-cultivar/params.yaml" in output and "runtime.address" in output
+    assert code == 1, output
+    assert "use_cases/wine-cultivar/params.yaml" in output and "no cluster is set" in output
     assert "FACTORY_DASK_ADDRESS" in output and "Traceback" not in output
 
-    set_runtime(root, {"engine": "dask", "address": "scheduler-without-a-port"})
-    assert factory(run, "compile", "wine-cultivar")[0] == 0
+    monkeypatch.setenv("FACTORY_DASK_ADDRESS", "scheduler-without-a-port")
     code, output = factory(run, "stage", "train", "wine-cultivar")
-    assert code == 2, output
-    assert "runtime.address: expected a scheduler address such as 'tcp://host:8786'" in output
+    assert code == 1, output
+    assert "FACTORY_DASK_ADDRESS: expected a scheduler address such as 'tcp://host:8786'" in output
     assert "Traceback" not in output
 
-    set_runtime(root, {"engine": "dask", "address": "tcp://127.0.0.1:9"})
-    assert factory(run, "compile", "wine-cultivar")[0] == 0
+    monkeypatch.setenv("FACTORY_DASK_ADDRESS", "tcp://127.0.0.1:9")
     code, output = factory(run, "stage", "train", "wine-cultivar")
     assert code == 1, output
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in output and "Traceback" not in output
