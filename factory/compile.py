@@ -145,12 +145,14 @@ def _product_stage(project: Project, product: DataProductSpec) -> dict[str, Any]
         deps |= set(component.files_read(parsed))
         deps |= {project.products[other].output_path for other in component.products_read(parsed)}
     stats = paths.rel(paths.product_stats(product.output_path))
+    # persist: DVC would delete the outputs before the stage runs, so a batch the schema refuses
+    # would leave no product at all; the stage replaces them itself, only once the new data passed.
     return {
         "cmd": f"factory stage data-product {product.name}",
         "deps": sorted(deps),
         "params": [f"products.{product.name}"],
-        "outs": [product.output_path],
-        "metrics": [{stats: {"cache": False}}],
+        "outs": [{product.output_path: {"persist": True}}],
+        "metrics": [{stats: {"cache": False, "persist": True}}],
     }
 
 
