@@ -118,7 +118,11 @@ def release_report(outcome: ReleaseOutcome, dry_run: bool) -> Table:
     """The gates of a release with their figures, and what was done."""
     plan = outcome.plan
     if plan.is_noop:
-        verdict = f"already released: {plan.record.version} holds {plan.stage}; nothing new was created"
+        verdict = f"already released: {plan.record.version} holds {plan.stage}; " + (
+            f"completed its move: {', '.join(outcome.created_tags)}"
+            if outcome.created_tags
+            else "nothing new was created"
+        )
     elif not plan.passed:
         verdict = "[red]not released[/]: gates failed" + (" or approval missing" if plan.approval_required else "")
     elif dry_run:

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from factory.compose import load_products, load_use_case, use_case_names
-from factory.errors import ConfigError, FactoryError, GovernanceGaps
-from factory.governance.lineage import read_lineage, record_discrepancies
+from factory.errors import ConfigError, GovernanceGaps
 from factory.governance.policy import POLICY_FILE, load_policy, missing_card_fields
-from factory.governance.snapshot import Snapshot
 from factory.paths import ProjectPaths
 from factory.release import registry_state
+from factory.release.anchors import record_problems
 from factory.release.workflow import APPROVALS_FILE, find_approval
 from factory.spec import DataProductSpec, UseCaseSpec
 
@@ -159,15 +158,7 @@ def _release_gaps(root: Path, name: str, spec: UseCaseSpec | None) -> list[Gap]:
 def _reproducibility_gaps(root: Path, name: str, info: registry_state.VersionInfo) -> list[Gap]:
     assert info.record is not None
     fix = f"rebuild and release a new version (`factory build {name}`, commit, `factory release {name}`)"
-    problems = []
-    if info.record.commit != info.commit:
-        problems.append(f"the record names commit {info.record.commit[:12]}, the tag points at {info.commit[:12]}")
-    try:
-        lineage = read_lineage(Snapshot(root, info.tag), name, info.version, info.record)
-    except FactoryError as exc:
-        problems.append(str(exc))
-    else:
-        problems += record_discrepancies(lineage, info.record)
+    problems = record_problems(root, info)
     return [
         Gap(name, "production not reproducible from its tag", f"{info.version}: {problem}", fix) for problem in problems
     ]

@@ -125,21 +125,6 @@ def locked_model_md5(snapshot: Snapshot, name: str) -> str | None:
     return None
 
 
-def record_discrepancies(lineage: Lineage, record: ReleaseRecord) -> list[str]:
-    """Where a release record and the build records at its tag disagree about the model."""
-    found = []
-    if lineage.model_md5 is None:
-        found.append("the tag's dvc.lock records no trained model")
-    elif lineage.model_md5 != record.model_md5:
-        found.append(f"the tag's dvc.lock records model md5 {lineage.model_md5}, the release record {record.model_md5}")
-    if lineage.model_sha256 != record.model_sha256:
-        found.append(
-            f"the tag's lineage.json records model sha256 {lineage.model_sha256}, "
-            f"the release record {record.model_sha256}"
-        )
-    return found
-
-
 def _product_lineage(
     name: str, path: str, consumed_md5: str | None, products_lock: dict[str, Any], seen: set[str]
 ) -> ProductLineage:

@@ -81,7 +81,7 @@ def released_artifacts(root: Path, info: registry_state.VersionInfo) -> tuple[An
         )
     model, profile = fetch_verified(
         root,
-        info.tag,
+        info,
         [
             (record.model_path, record.model_sha256, "model file"),
             (record.profile_path, record.profile_sha256, "reference profile"),

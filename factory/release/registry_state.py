@@ -2,8 +2,9 @@
 
 Tags: `<name>@vX.Y.Z` registers a version (its message holds the release record),
 `<name>#<stage>#N` assigns a stage, `<name>#<stage>!#N` unassigns it. A stage is held by
-one version at a time: assigning it to a version first unassigns the version holding it,
-so `gto show` / `gto which` and the factory always agree on what is in production.
+one version at a time: the latest assignment. Assigning it to a version then unassigns the
+versions that held it, so `gto show` / `gto which` and the factory agree on what is in
+production once a command completes, and production is never empty while it runs.
 """
 
 from __future__ import annotations
@@ -78,13 +79,26 @@ def stage_events(root: Path, name: str) -> list[StageEvent]:
 
 def holders(root: Path, name: str) -> dict[str, str]:
     """Stage -> the version holding it now (the latest assignment not undone since)."""
+    return _holders(stage_events(root, name))
+
+
+def _holders(events: list[StageEvent]) -> dict[str, str]:
     current: dict[str, str] = {}
-    for event in stage_events(root, name):
+    for event in events:
         if event.assigned:
             current[event.stage] = event.version
         elif current.get(event.stage) == event.version:
             del current[event.stage]
     return current
+
+
+def _assigned(events: list[StageEvent], stage: str) -> set[str]:
+    """Versions whose latest event for `stage` is an assignment (one, once every move completed)."""
+    latest: dict[str, bool] = {}
+    for event in events:
+        if event.stage == stage:
+            latest[event.version] = event.assigned
+    return {version for version, assigned in latest.items() if assigned}
 
 
 def versions(root: Path, name: str) -> list[VersionInfo]:
@@ -135,18 +149,21 @@ def register(root: Path, name: str, commit: str, version: str, record: ReleaseRe
 
 
 def assign(root: Path, name: str, version: str, stage: str, message: str) -> list[str]:
-    """Give `stage` to `version`, first taking it from the version holding it. Returns new tags."""
+    """Give `stage` to `version`, then take it from the versions that held it. Returns new tags.
+
+    The assignment is written before the unassignments, so at every instant the stage is held
+    by the old version or the new one: a command killed between the tags never leaves it
+    empty, and the next `assign` (a rerun) writes the unassignments it left out.
+    """
     if stage not in STAGES:
         raise FactoryError(f"unknown stage {stage!r}; expected one of: {', '.join(STAGES)}")
     before = _tags(root)
-    holder = holders(root, name).get(stage)
-    if holder == version:
-        return []
-    if holder is not None:
+    if _holders(stage_events(root, name)).get(stage) != version:
         _wait_for_next_second(root, name)
-        _api().unassign(str(root), name, version=holder, stage=stage, message=f"{stage} moves to {version}")
-    _wait_for_next_second(root, name)
-    _api().assign(str(root), name, stage, version=version, message=message, force=True)
+        _api().assign(str(root), name, stage, version=version, message=message, force=True)
+    for other in sorted(_assigned(stage_events(root, name), stage) - {version}):
+        _wait_for_next_second(root, name)
+        _api().unassign(str(root), name, version=other, stage=stage, message=f"{stage} moved to {version}")
     return sorted(_tags(root) - before)
 
 

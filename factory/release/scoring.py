@@ -21,6 +21,7 @@ from factory.gitrepo import file_at
 from factory.io import atomic_write_bytes, load_model_bytes, read_parquet, sha256_bytes, write_parquet
 from factory.paths import ProjectPaths
 from factory.release import registry_state
+from factory.release.anchors import require_anchored
 from factory.spec import DataProductSpec, UseCaseParams, parse_model
 
 if TYPE_CHECKING:
@@ -58,17 +59,21 @@ def fetch_model_bytes(root: Path, info: registry_state.VersionInfo) -> bytes:
     """The released model file, from the DVC remote at the version's tag, checked against its record."""
     if info.record is None:
         raise ModelFileError(f"{info.tag}: no release record; refusing to score with an unverifiable model")
-    (model,) = fetch_verified(root, info.tag, [(info.record.model_path, info.record.model_sha256, "model file")])
+    (model,) = fetch_verified(root, info, [(info.record.model_path, info.record.model_sha256, "model file")])
     return model
 
 
-def fetch_verified(root: Path, tag: str, files: Sequence[tuple[str, str, str]]) -> list[bytes]:
-    """DVC-tracked files as released at `tag`, each refused unless its sha256 is the record's.
+def fetch_verified(root: Path, info: registry_state.VersionInfo, files: Sequence[tuple[str, str, str]]) -> list[bytes]:
+    """DVC-tracked files as released in version `info`, each refused unless its sha256 is the record's.
 
-    `files` holds (path, sha256, what) triples. One DVC file system serves them all, because
-    opening one reads every pipeline of the revision.
+    The record itself is first held against its tagged commit (`anchors.require_anchored`), so
+    a rewritten record cannot vouch for another file. `files` holds (path, sha256, what)
+    triples. One DVC file system serves them all: opening one reads every pipeline of the revision.
     """
     from dvc.api import DVCFileSystem
+
+    require_anchored(root, info)
+    tag = info.tag
 
     contents = []
     fs = None

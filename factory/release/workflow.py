@@ -1,8 +1,9 @@
 """Release, promote, roll back and list versions: plan first (pure reads), then execute.
 
-A release pushes the model to the DVC remote *before* it creates any tag, and creates the
-version tag before the stage tag, so a release killed at any point leaves either nothing
-new, or a version whose model is in the remote; running it again completes it. All writes
+A release pushes the model to the DVC remote *before* it creates any tag, creates the
+version tag before the stage tag, and the new stage tag before the old holder's unassignment,
+so a release killed at any point leaves either nothing new, or a version whose model is in
+the remote, and the stage is never left empty; running it again completes it. All writes
 to the tags of a clone happen under one lock, so concurrent releases run one at a time.
 """
 
@@ -235,7 +236,10 @@ def release(root: Path, name: str, stage: str | None = None, dry_run: bool = Fal
         write_json(paths.artifacts / "blessing.json", _blessing(plan))
         if dry_run or not plan.passed:
             return outcome
+        summary = plan.record.to_message().split("\n", 1)[0]
         if plan.is_noop:
+            # a run killed between its stage tags left the previous holder assigned: unassign it now
+            outcome.created_tags += registry_state.assign(root, name, plan.record.version, plan.stage, summary)
             _push_all_tags(root, name)
             return outcome
         # The model and everything it was built from reach the remote before any tag exists.
@@ -244,7 +248,6 @@ def release(root: Path, name: str, stage: str | None = None, dry_run: bool = Fal
             outcome.created_tags.append(
                 registry_state.register(root, name, plan.record.commit, plan.record.version, plan.record)
             )
-        summary = plan.record.to_message().split("\n", 1)[0]
         outcome.created_tags += registry_state.assign(root, name, plan.record.version, plan.stage, summary)
         _push_all_tags(root, name)
         return outcome

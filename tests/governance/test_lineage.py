@@ -9,9 +9,8 @@ import pytest
 import yaml
 
 from factory.errors import FactoryError
-from factory.governance.lineage import read_lineage, record_discrepancies
+from factory.governance.lineage import read_lineage
 from factory.governance.snapshot import Snapshot
-from factory.release.records import ReleaseRecord
 
 
 def dep(path: str, md5: str) -> dict[str, str]:
@@ -92,27 +91,6 @@ def test_products_are_traced_to_raw_files_through_joins(records: Path) -> None:
     assert [f.path for f in lineage.stage_code] == ["factory/stages/prepare.py"]
     assert list(lineage.packages) == ["dvc", "scikit-learn"]
     assert json.loads(json.dumps(lineage.to_dict()))["products"][0]["upstream"][0]["name"] == "loans"
-
-
-def test_a_record_is_checked_against_the_build_records(records: Path) -> None:
-    lineage = read_lineage(Snapshot(records), "loans", None, None)
-    fields = {
-        "use_case": "loans",
-        "version": "v1.0.0",
-        "commit": "1" * 40,
-        "model_path": "use_cases/loans/artifacts/model.skops",
-        "model_md5": "m1",
-        "model_sha256": "s" * 64,
-        "metrics": {},
-        "gates": [],
-        "contract_sha256": "x",
-        "training_sha256": "y",
-        "released_by": "someone",
-    }
-    assert record_discrepancies(lineage, ReleaseRecord(**fields)) == []
-    forged = ReleaseRecord(**{**fields, "model_md5": "m2", "model_sha256": "t" * 64})
-    found = record_discrepancies(lineage, forged)
-    assert len(found) == 2 and "md5 m1" in found[0] and "sha256" in found[1]
 
 
 def test_an_unbuilt_use_case_says_how_to_build_it(tmp_path: Path) -> None:

@@ -109,13 +109,14 @@ def test_first_assignment_of_a_stage_creates_one_tag(registry: Registry) -> None
 
 
 def test_promotion_moves_production_and_gto_agrees(registry: Registry) -> None:
-    assert registry.promotion == ["churn#production!#2", "churn#production#3"]
+    # the new holder's tag comes first: production is never empty between the two
+    assert registry.promotion == ["churn#production!#3", "churn#production#2"]
     assert registry.promoted_holders == {"production": "v1.1.0"}
     assert registry.promoted_gto == "v1.1.0"
 
 
 def test_giving_production_back_makes_holders_and_gto_agree(registry: Registry) -> None:
-    assert registry.rollback == ["churn#production!#4", "churn#production#5"]
+    assert registry.rollback == ["churn#production!#5", "churn#production#4"]
     assert registry_state.holders(registry.root, NAME)["production"] == "v1.0.0"
     assert gto_in_stage(registry.root, "production") == "v1.0.0"
 
@@ -133,10 +134,10 @@ def test_stage_events_are_in_the_order_they_happened(registry: Registry) -> None
     events = [(e.stage, e.version, e.assigned) for e in registry_state.stage_events(registry.root, NAME)]
     assert events == [
         ("production", "v1.0.0", True),
-        ("production", "v1.0.0", False),
         ("production", "v1.1.0", True),
-        ("production", "v1.1.0", False),
+        ("production", "v1.0.0", False),
         ("production", "v1.0.0", True),
+        ("production", "v1.1.0", False),
         ("staging", "v1.1.0", True),
         ("staging", "v1.1.0", False),
     ]
@@ -174,6 +175,27 @@ def test_assign_to_the_version_already_holding_the_stage_does_nothing(registry: 
     assert registry_state.assign(registry.root, NAME, "v1.0.0", "production", "again") == []
     assert tags(registry.root) == before
     assert registry_state.holders(registry.root, NAME)["production"] == "v1.0.0"
+
+
+def test_an_assignment_left_half_done_is_completed_by_the_next_one(tmp_path: Path) -> None:
+    """A command killed between the new holder's tag and the old one's unassignment: the stage is
+    held by the new version, and assigning it again writes only the missing unassignment."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for key, value in GIT_IDENTITY.items():
+            monkeypatch.setenv(key, value)
+        root = init_repo(tmp_path, {".gto": "stages: [staging, production]\n", "model.txt": "one\n"})
+        for version in ("v1.0.0", "v1.1.0"):
+            (root / "model.txt").write_text(version, encoding="utf-8")
+            git(root, "commit", "-q", "-am", version)
+            registry_state.register(root, NAME, head_commit(root), version, make_record(version, head_commit(root)))
+        registry_state.assign(root, NAME, "v1.0.0", "production", "first")
+        registry_state._wait_for_next_second(root, NAME)
+        # what a killed `assign` leaves: the new holder's tag without the old holder's unassignment
+        gto(root, "assign", NAME, "--stage", "production", "--version", "v1.1.0", "--force")
+        assert registry_state.holders(root, NAME) == {"production": "v1.1.0"}
+        assert registry_state.assign(root, NAME, "v1.1.0", "production", "again") == ["churn#production!#3"]
+        assert registry_state.assign(root, NAME, "v1.1.0", "production", "again") == []
+        assert gto_in_stage(root, "production") == "v1.1.0"
 
 
 def test_artifact_without_tags_has_no_versions(registry: Registry) -> None:
