@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,3 +148,26 @@ def clone_built_examples(tmp_path_factory: pytest.TempPathFactory, target: Path)
             (template / ".built").write_text("")
     shutil.copytree(template, target, symlinks=True, ignore=shutil.ignore_patterns(".built"))
     return make_runner(target)
+
+
+CORPUS_RECORDS = "security-corpus"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Forget the hostile-config verdicts of an earlier run (in the controller, before any worker starts)."""
+    cache = getattr(session.config, "cache", None)
+    if cache is not None and not hasattr(session.config, "workerinput"):
+        shutil.rmtree(cache.mkdir(CORPUS_RECORDS), ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Print the figures of the hostile-config corpus (tests/security/), when it ran."""
+    from tests.security.test_hostile_configs import corpus_figures
+
+    cache = getattr(config, "cache", None)
+    figures = corpus_figures(cache.mkdir(CORPUS_RECORDS)) if cache is not None else None
+    if figures:
+        terminalreporter.section("hostile-config corpus")
+        for line in figures.splitlines():
+            terminalreporter.write_line(line)
