@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import signal
 import subprocess
 import time
@@ -11,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from factory.release import registry_state
 from tests.conftest import BIN, Runner, init_repo, make_runner, project_env
 from tests.conftest import run_factory as factory
 
@@ -255,6 +258,121 @@ def test_tampered_model_is_refused(repo: Repo, tmp_path: Path) -> None:
         assert not (tmp_path / "out.csv").exists()
     finally:
         stored.write_bytes(original)
+
+
+def test_a_forged_record_or_a_lightweight_tag_is_refused(repo: Repo, tmp_path: Path) -> None:
+    """Another valid model in the remote, and a tag rewritten to vouch for it: the commit disagrees."""
+    tag = f"{NAME}@v1.0.0"
+    message = repo.git("tag", "-l", "--format=%(contents)", tag)
+    commit = repo.git("rev-list", "-n", "1", tag).strip()
+    md5 = message.split('"model_md5": "')[1].split('"')[0]
+    stored = repo.remote / "files" / "md5" / md5[:2] / md5[2:]
+    original = stored.read_bytes()
+    other = fresh_clone(repo, tmp_path / "other")
+    other_model = tmp_path / "other.skops"
+    code, output = factory(other, "build", "customer-value")  # a different, valid skops model
+    assert code == 0, output
+    other_model.write_bytes((tmp_path / "other/use_cases/customer-value/artifacts/model.skops").read_bytes())
+    forged_sha = hashlib.sha256(other_model.read_bytes()).hexdigest()
+    real_sha = message.split('"model_sha256": "')[1].split('"')[0]
+    stored.chmod(0o644)
+    wines = scoring_input(tmp_path / "wines.csv")
+    try:
+        stored.write_bytes(other_model.read_bytes())
+        (tmp_path / "message.txt").write_text(message.replace(real_sha, forged_sha))
+        repo.git("tag", "-f", "-a", tag, commit, "-F", str(tmp_path / "message.txt"))
+        code, output = repo.factory(
+            "score", NAME, "--version", "v1.0.0", "--input", str(wines), "--output", str(tmp_path / "o.csv")
+        )
+        assert code == 2, output
+        assert (
+            "refusing an unverifiable release" in output and f"lineage.json records model sha256 {real_sha}" in output
+        )
+        assert not (tmp_path / "o.csv").exists()
+
+        repo.git("tag", "-d", tag)
+        repo.git("tag", tag, commit)  # lightweight: a record could only come from the commit's message
+        code, output = repo.factory(
+            "score", NAME, "--version", "v1.0.0", "--input", str(wines), "--output", str(tmp_path / "o.csv")
+        )
+        assert code == 2, output
+        assert "Traceback" not in output and not (tmp_path / "o.csv").exists()
+    finally:
+        stored.write_bytes(original)
+        repo.git("tag", "-f", "-a", tag, commit, "-m", message)
+    code, output = repo.factory(
+        "score", NAME, "--version", "v1.0.0", "--input", str(wines), "--output", str(tmp_path / "o.csv")
+    )
+    assert code == 0, output
+
+
+# Loaded at the start of the command under test: it dies by SIGKILL right after its Nth tag
+# is written (register, assign or unassign through GTO), as a crash would.
+KILL_AFTER_TAG = """
+import os, signal
+import gto.api
+
+_count = [0]
+
+
+def _killing(write):
+    def written(*args, **kwargs):
+        result = write(*args, **kwargs)
+        _count[0] += 1
+        if _count[0] == int(os.environ["KILL_AT"]):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    return written
+
+
+for _name in ("register", "assign", "unassign"):
+    setattr(gto.api, _name, _killing(getattr(gto.api, _name)))
+"""
+
+
+def test_killed_between_any_two_tags_production_is_never_empty(tmp_path: Path) -> None:
+    """A release of v1.1.0 over v1.0.0 writes three tags; killed after each, production is held
+    by one of the two versions, and a rerun completes the move (GTO agrees)."""
+    repo = Repo(tmp_path)
+    repo.build_and_commit("v1.0.0")
+    assert repo.factory("release", NAME)[0] == 0
+    repo.edit(CONFIG, "C: [0.01, 0.1, 1.0, 10.0]", "C: [0.9]")
+    repo.build_and_commit("v1.1.0")
+    injected = tmp_path / "inject"
+    injected.mkdir()
+    (injected / "sitecustomize.py").write_text(KILL_AFTER_TAG)
+    start = repo.tags()
+
+    def killed_run(kill_at: int, *args: str) -> None:
+        env = project_env(repo.root)
+        env.update(KILL_AT=str(kill_at), PYTHONPATH=os.pathsep.join([str(injected), env["PYTHONPATH"]]))
+        process = subprocess.run([str(BIN / "factory"), *args], cwd=repo.root, env=env, capture_output=True, text=True)
+        assert process.returncode == -signal.SIGKILL, f"not killed after tag {kill_at}: {process.stderr}"
+
+    for kill_at in (1, 2, 3):
+        killed_run(kill_at, "release", NAME)
+        holders = registry_state.holders(repo.root, NAME)
+        assert holders.get("production") in ("v1.0.0", "v1.1.0"), (kill_at, holders)
+        assert repo.production() in ("v1.0.0", "v1.1.0"), kill_at
+        code, output = repo.factory("release", NAME)  # the rerun completes the move
+        assert code == 0, output
+        assert registry_state.holders(repo.root, NAME) == {"production": "v1.1.0"}
+        assert repo.production() == "v1.1.0"
+        events = registry_state.stage_events(repo.root, NAME)
+        assert [e.version for e in events if not e.assigned] == ["v1.0.0"], kill_at
+        new = sorted(repo.tags() - start)
+        repo.git("push", "-q", "origin", "--delete", *[f"refs/tags/{tag}" for tag in new])
+        repo.git("tag", "-d", *new)
+
+    killed_run(1, "release", NAME)
+    assert repo.factory("release", NAME)[0] == 0
+    killed_run(1, "rollback", NAME)  # the old holder is assigned again, the new one not yet unassigned
+    assert registry_state.holders(repo.root, NAME) == {"production": "v1.0.0"}
+    assert repo.production() in ("v1.0.0", "v1.1.0")
+    code, output = repo.factory("promote", NAME, "--version", "v1.0.0", "--stage", "production")
+    assert code == 0, output
+    assert repo.production() == "v1.0.0"
 
 
 def test_killed_and_concurrent_releases(tmp_path: Path) -> None:
