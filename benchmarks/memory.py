@@ -3,7 +3,7 @@
 Builds the churn use case's data products in a fresh Git + DVC repository, with enough
 customers that its split leaves `--rows` training rows (1,333,334 customers for 1,000,000),
 runs `dvc repro` up to the prepare stage, then runs `factory stage train churn` as its own
-process (no warm server) and reads that process's peak RSS from the kernel.
+process (no stage server) and reads that process's peak RSS from the kernel.
 
 The same is done with 1,000 customers (750 training rows): that run's peak is the stage's
 fixed cost (the interpreter, scikit-learn, pandas, pyarrow, skops, pandera and the factory's
@@ -77,8 +77,8 @@ def peak_rss(command: list[str], root: Path) -> int:
     Python does: the figure is only the child's while this script stays smaller than it, so
     this script reads no table itself (`main` checks).
     """
-    # FACTORY_WARM=0: the stage runs in this very child, not in a warm server's fork we cannot measure
-    env = {**environment(root), "FACTORY_WARM": "0"}
+    # no stage server is named in this environment: the stage runs in this very child
+    env = environment(root)
     process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:

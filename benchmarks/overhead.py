@@ -169,7 +169,7 @@ def main() -> None:
         # interleaved, so a slow spell of the machine hits every contender alike
         runs["plain"].append(time_plain(args.rows, "minimal"))
         runs["with outputs"].append(time_plain(args.rows, "with-outputs"))
-        runs["factory"].append(time_factory(args.rows))  # the first may start the warm stage server
+        runs["factory"].append(time_factory(args.rows))
         print(f"run {repeat + 1}: " + ", ".join(f"{name} {times[-1]:.1f} s" for name, times in runs.items()))
     plain, plain_with_outputs, factory = (statistics.median(times) for times in runs.values())
     # the forest's fit varies by several seconds from run to run, so each run is compared too

@@ -7,36 +7,57 @@ can be printed and tested. A failed pipeline does not stop the others.
 from __future__ import annotations
 
 import json
-import re
+import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from factory.compile import check_compiled
-from factory.dvcrun import DvcServer, dvc
+from factory import dvc_api
+from factory.compile import USE_CASE_STAGES, check_compiled
+from factory.dvcrun import DvcServer
 from factory.errors import BuildError
 from factory.interrupts import watch_for_ctrl_c
+from factory.kernels import stage_environment
 from factory.paths import ProjectPaths
 from factory.spec import UseCaseSpec
-from factory.stages import USE_CASE_STAGES
+from factory.stage_server import StageServer
 
 PRODUCTS_LABEL = "data products"
 ALL_PRODUCTS = "*"  # a products build that failed before DVC named a stage
-RAN_STAGE = re.compile(r"Running stage '([^']+)'")
-# `dvc repro --keep-going` names the stages that failed, and those it skipped because of them
-FAILED_STAGES = re.compile(r"failed to reproduce(?: stages:)? (.*)$")
-SKIPPED_STAGES = re.compile(r"Stages? (.*) will be skipped due to this failure")
-QUOTED = re.compile(r"'([^']+)'")
 OUTPUT_TAIL_LINES = 40
+# The native thread pools of scikit-learn (OpenMP), MKL and joblib's process count. OpenBLAS
+# always has one thread (`factory.kernels`): its results change with the thread count.
+THREAD_LIMIT_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "LOKY_MAX_CPU_COUNT")
+
+
+def build_environment(jobs: int) -> dict[str, str]:
+    """The environment of a build's DVC processes and stages: the user's, with what the build adds.
+
+    This interpreter's scripts come first on PATH (the stages run this `factory`); the kernel
+    pins where the user set none (`factory.kernels`); and with `jobs` > 1, each pipeline's
+    share of the cores for the stages' thread pools, where the user set no limit: several
+    OpenMP pools each sized for the whole machine spin against each other and cost a third
+    more CPU. The user's own environment is read, never changed.
+    """
+    env = stage_environment(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.setdefault("DVC_NO_ANALYTICS", "1")
+    if jobs > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // jobs))
+        for variable in THREAD_LIMIT_VARIABLES:
+            env.setdefault(variable, threads)
+    return env
 
 
 @dataclass(frozen=True)
 class BuildTarget:
-    """One `dvc repro` invocation: a label for people, the targets for DVC, the stages they cover.
+    """One `dvc repro`: a label for people, the targets for DVC, the stages they cover.
 
     A use case's target is its whole pipeline file, not its stages one by one: DVC parses a
     file (and its lock) once per target, a fifth of a second each time.
@@ -49,16 +70,30 @@ class BuildTarget:
 
 @dataclass(frozen=True)
 class BuildPlan:
-    """The pipelines to reproduce, data products first.
+    """The pipelines to reproduce, data products first, and the processes that will build them.
 
-    `dvc` is the DVC process the build starts with, already running `dvc status` of the
-    targets; `run_build` collects that status and closes the process (or close it yourself).
+    `dvc` is the build's first DVC process, already running `dvc status` of the targets, and
+    `stages` the stage server, already importing its libraries; `run_build` uses and ends
+    both (or call `close`).
     """
 
     paths: ProjectPaths
     targets: tuple[BuildTarget, ...]
     use_cases: dict[str, UseCaseSpec]
+    jobs: int
+    stages: StageServer
     dvc: DvcServer
+
+    def close(self) -> None:
+        """End the build's processes, for a plan that is not run."""
+        self.dvc.close(kill=True)
+        self.stages.stop()
+
+    def __enter__(self) -> BuildPlan:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()  # after run_build, which ends them itself, this does nothing
 
 
 @dataclass
@@ -95,56 +130,63 @@ class BuildReport:
             )
 
 
-def plan_build(paths: ProjectPaths, names: list[str] | None = None) -> BuildPlan:
+def plan_build(
+    paths: ProjectPaths, names: list[str] | None = None, jobs: int = 1, fresh_processes: bool = False
+) -> BuildPlan:
     """Check the generated files are current, then plan the products and use case pipelines to run.
 
-    The build's first DVC process starts meanwhile and, for a build of everything, runs `dvc
-    status` at once: its answer does not depend on the plan. For named use cases the status of
-    their targets follows the plan. If the check fails, the process is stopped.
+    The build's stage server and first DVC process start meanwhile; for a build of everything
+    that process runs `dvc status` at once, as its answer does not depend on the plan. For
+    named use cases the status of their targets follows the plan. If the check fails, both
+    processes are stopped. With `fresh_processes` no stage server starts: every stage runs in
+    a new process, as `dvc repro` runs it.
     """
-    server = DvcServer(paths.root)
+    stages = StageServer(build_environment(jobs))
+    if not fresh_processes:
+        stages.start()
+    server = DvcServer(paths.root, stages.environment)
     server.start()
     if names is None:
-        server.submit("status", "--json")
+        server.submit({"op": "status", "targets": []})
     try:
         project = check_compiled(paths, names)
     except BaseException:
         server.close(kill=True)
+        stages.stop()
         raise
     products = sorted({item.product for spec in project.use_cases.values() for item in spec.data})
     if names is None:
         products = sorted(project.products)
     targets = []
     if products:
-        stages = tuple(f"dvc.yaml:{name}" for name in products)
+        stage_names = tuple(f"dvc.yaml:{name}" for name in products)
         # every product is the whole root pipeline: one target, one parse
-        targets.append(BuildTarget(PRODUCTS_LABEL, ("dvc.yaml",) if names is None else stages, stages))
+        targets.append(BuildTarget(PRODUCTS_LABEL, ("dvc.yaml",) if names is None else stage_names, stage_names))
     for name in project.use_cases:
         # Its own stages, in the order of its file (the compiler writes them in USE_CASE_STAGES
-        # order), with `--single-item` so DVC does not walk up to the products (built just
-        # before): two pipelines running at once must not both try to lock the shared products' outputs.
+        # order), reproduced alone (`single_item`) so DVC does not walk up to the products (built
+        # just before): two pipelines running at once must not both lock the shared products' outputs.
         pipeline = paths.rel(paths.use_case(name).dvc_yaml)
         targets.append(BuildTarget(name, (pipeline,), tuple(f"{pipeline}:{stage}" for stage in USE_CASE_STAGES)))
     if names is not None:
-        server.submit("status", "--json", *(item for target in targets for item in target.dvc_targets))
-    return BuildPlan(paths, tuple(targets), project.use_cases, server)
+        server.submit({"op": "status", "targets": [item for target in targets for item in target.dvc_targets]})
+    return BuildPlan(paths, tuple(targets), project.use_cases, jobs, stages, server)
 
 
 def run_build(
     plan: BuildPlan,
     on_start: Callable[[BuildTarget], None] | None = None,
     on_done: Callable[[TargetResult], None] | None = None,
-    jobs: int = 1,
 ) -> BuildReport:
     """Run every stale target of the plan with DVC, continuing past failures.
 
     The plan's `dvc status` finds the stale targets; the rest are reported up to date.
-    The shared data products are built first, alone. Then up to `jobs` DVC processes take the
-    use case pipelines one after another from a common queue (`dvcrun.DvcServer`): DVC starts
-    once per process rather than once per pipeline, and a process that finishes early takes
-    the next pipeline. DVC releases its repository lock while a stage's command runs, and the
-    processes queue for it for their bookkeeping; each gets its share of the cores for its
-    stages' thread pools. A use case that reads a failed data product is reported failed, unbuilt.
+    The shared data products are built first, alone. Then up to `plan.jobs` DVC processes take
+    the use case pipelines one after another from a common queue (`dvcrun.DvcServer`): DVC
+    starts once per process rather than once per pipeline, and a process that finishes early
+    takes the next pipeline. DVC releases its repository lock while a stage's command runs, and
+    the processes wait for it for their bookkeeping. A use case that reads a failed data product
+    is reported failed, unbuilt. Every process of the build ends with it.
     """
     products = [t for t in plan.targets if t.label == PRODUCTS_LABEL]
     use_cases = [t for t in plan.targets if t.label != PRODUCTS_LABEL]
@@ -161,13 +203,17 @@ def run_build(
         finish(TargetResult(target=target, ok=True, seconds=0.0))
 
     with ExitStack() as stack:
+        stack.callback(plan.stages.stop)
         ctrl_c = stack.enter_context(watch_for_ctrl_c())
         servers = [stack.enter_context(plan.dvc)]
-        servers += [stack.enter_context(DvcServer(plan.paths.root)) for _ in range(jobs - 1)]
+        servers += [
+            stack.enter_context(DvcServer(plan.paths.root, plan.stages.environment)) for _ in range(plan.jobs - 1)
+        ]
         stale = stale_targets(plan.dvc, [*products, *use_cases], submitted=True)
         queue = deque(target for target in use_cases if target.label in stale)
+        # Started here, in the main thread: the kernel ties each to the thread that starts it.
         for server in servers[1 : len(queue)]:
-            server.start()  # DVC starts while the products or the first pipelines build
+            server.start()
         for target in products:
             if target.label not in stale:
                 up_to_date(target)
@@ -185,7 +231,9 @@ def run_build(
             if target.label not in stale:
                 up_to_date(target)
 
-        at_once = max(1, min(jobs, len(queue)))
+        at_once = max(1, min(plan.jobs, len(queue)))
+        for server in servers[:at_once]:
+            server.start()
 
         def work(server: DvcServer) -> None:
             # Ctrl-C stops the running stages, which DVC reports as failed; the main thread may
@@ -214,59 +262,60 @@ def run_build(
 def stale_targets(server: DvcServer, targets: list[BuildTarget], submitted: bool = False) -> set[str]:
     """Labels of the targets with a stage to rerun, from one `dvc status` of all of them in `server`.
 
-    One DVC command answers for every pipeline, so a build where little changed costs about
+    One DVC call answers for every pipeline, so a build where little changed costs about
     what a bare `dvc repro` does. With `submitted`, that status is already running in `server`.
     """
     if not submitted:
         if not targets:
             return set()
-        server.submit("status", "--json", *(item for target in targets for item in target.dvc_targets))
-    code, output = server.collect()
-    report = [line for line in output.splitlines() if line.startswith("{")]
-    if code != 0 or not report:
-        return {target.label for target in targets}  # `dvc repro` will report the problem
-    # DVC names the root pipeline's stages without their file
-    changed = {_qualified(key) for key in json.loads(report[-1])}
+        server.submit({"op": "status", "targets": [item for target in targets for item in target.dvc_targets]})
+    result, _ = server.collect()
+    if "changed" not in result:
+        return {target.label for target in targets}  # reproducing them will report the problem
+    changed = set(result["changed"])
     return {target.label for target in targets if changed & set(target.stages)}
 
 
 def reproduce(
     server: DvcServer, target: BuildTarget, on_start: Callable[[BuildTarget], None] | None, share: int
 ) -> TargetResult:
-    """Run `dvc repro` of one target in `server`, beside `share - 1` others.
+    """Reproduce one target in `server`, beside `share - 1` others.
 
-    A use case's stages are reproduced alone (`--single-item`), without DVC walking up to the
+    A use case's stages are reproduced alone (`single_item`), without DVC walking up to the
     products built before: two pipelines running at once must not both lock the shared
-    products' outputs. The products go on past a failure (`--keep-going`), so one broken
-    product leaves the others and the use cases that read only those to be built.
+    products' outputs. The products go on past a failure (`keep_going`), so one broken
+    product leaves the others and the use cases that read only those to be built; a product
+    DVC skipped because one it reads failed counts as failed.
     """
     if on_start:
         on_start(target)
     started = time.perf_counter()
-    mode = "--keep-going" if target.label == PRODUCTS_LABEL else "--single-item"
-    code, output = server.run("repro", mode, *target.dvc_targets, share=share, wait_for_lock=share > 1)
-    failed = []
-    for line in output.splitlines():
-        for pattern in (FAILED_STAGES, SKIPPED_STAGES):
-            named = pattern.search(line)
-            failed += [_qualified(stage) for stage in QUOTED.findall(named.group(1))] if named else []
+    products = target.label == PRODUCTS_LABEL
+    result, output = server.reproduce(
+        target.dvc_targets, single_item=not products, keep_going=products, wait_for_lock=share > 1
+    )
+    failed = list(result.failed)
+    if products and not result.ok:
+        failed += [stage for stage in target.stages if stage not in {*result.ran, *result.current, *failed}]
+    tail = output.strip().splitlines()[-OUTPUT_TAIL_LINES:]
+    if result.error:
+        tail.append(f"error: {result.error}")
     return TargetResult(
         target=target,
-        ok=code == 0,
+        ok=result.ok,
         seconds=time.perf_counter() - started,
-        stages_run=RAN_STAGE.findall(output),
+        stages_run=result.ran,
         stages_failed=sorted(set(failed)),
-        output_tail="\n".join(output.strip().splitlines()[-OUTPUT_TAIL_LINES:]),
+        output_tail="\n".join(tail),
     )
 
 
 def failed_products(result: TargetResult) -> set[str]:
-    """The data products a failed products build did not build: those DVC named, or all of them."""
+    """The data products a failed products build did not build: those that failed or were skipped, or all."""
     if result.ok:
         return set()
-    # DVC also names the use case stages it would skip downstream; those are not products
     named = {stage.split(":", 1)[1] for stage in result.stages_failed if stage in result.target.stages}
-    return named or {ALL_PRODUCTS}  # DVC stopped before it named a stage
+    return named or {ALL_PRODUCTS}  # DVC stopped before it reached a stage
 
 
 def _reads_any(spec: UseCaseSpec, products: set[str]) -> bool:
@@ -276,11 +325,6 @@ def _reads_any(spec: UseCaseSpec, products: set[str]) -> bool:
 def _blocked_by_products(target: BuildTarget, failed: set[str]) -> TargetResult:
     reason = "the data products" if ALL_PRODUCTS in failed else "data product(s) " + ", ".join(sorted(failed))
     return TargetResult(target, ok=False, seconds=0.0, output_tail=f"not built: {reason} failed (see {PRODUCTS_LABEL})")
-
-
-def _qualified(stage: str) -> str:
-    """A stage as `file:name`: DVC names the root pipeline's stages without their file."""
-    return stage if ":" in stage else f"dvc.yaml:{stage}"
 
 
 def read_metrics(paths: ProjectPaths, name: str) -> dict[str, Any]:
@@ -293,14 +337,14 @@ def read_metrics(paths: ProjectPaths, name: str) -> dict[str, Any]:
 
 
 def pipeline_status(paths: ProjectPaths, name: str) -> str:
-    """'not built', 'up to date', or the stages DVC would rerun and why."""
+    """'not built', 'up to date', or the stages DVC would rerun."""
     use_case = paths.use_case(name)
     if not use_case.dvc_lock.is_file():
         return "not built"
-    done = dvc(paths.root, "status", "--json", paths.rel(use_case.dvc_yaml))
-    if done.returncode != 0:
-        return f"unknown (dvc status failed: {done.stderr.strip().splitlines()[-1:] or ['no output']})"
-    changes = json.loads(done.stdout or "{}")
+    try:
+        changes = dvc_api.status(paths.root, [paths.rel(use_case.dvc_yaml)])
+    except dvc_api.DvcError as exc:
+        return f"unknown ({exc})"
     if not changes:
         return "up to date"
     return "stale: " + ", ".join(sorted(key.rsplit(":", 1)[-1] for key in changes))

@@ -7,6 +7,7 @@ fast. Exit codes are decided in one place, `main`: 0 success, 1 a failed build o
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -80,16 +81,18 @@ def compile_command(
 @app.command()
 def build(
     names: Names = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="use case pipelines to build at once")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="use case pipelines to build at once")] = 1,
+    fresh_processes: Annotated[
+        bool, typer.Option("--fresh-processes", help="every stage in a new process, as `dvc repro` runs it (slower)")
+    ] = False,
 ) -> None:
     """Check the compiled files, then `dvc repro` the data products and each use case's pipeline."""
     from factory.build import plan_build, run_build
     from factory.render import build_progress, metrics_table
 
-    plan = plan_build(_paths(), names)
     console = _console()
-    with build_progress(console, plan) as (on_start, on_done):
-        report = run_build(plan, on_start, on_done, jobs=jobs)
+    with plan_build(_paths(), names, jobs, fresh_processes) as plan, build_progress(console, plan) as progress:
+        report = run_build(plan, *progress)
     console.print(metrics_table(report))
     report.raise_for_failures()
 
@@ -464,22 +467,28 @@ def stage(
 
 
 def main() -> None:
-    """Entry point: run the app and map errors to exit codes in one place.
+    """Entry point: refuse a system the factory does not run on, hand a stage to its build's server, or `run`."""
+    if os.name != "posix":
+        sys.stderr.write("error: the factory runs on POSIX systems (Linux, macOS); on Windows, use WSL\n")
+        sys.exit(2)
+    if sys.argv[1:2] == ["stage"]:
+        from factory import stage_server
+
+        # A stage ends with what started it, even when that is killed; a build's server may run it.
+        stage_server.die_with_parent()
+        if (code := stage_server.run_in_server(sys.argv, "factory.cli:run")) is not None:
+            sys.exit(code)
+    run()
+
+
+def run() -> None:
+    """Run the app and map errors to exit codes in one place.
 
     Click itself handles usage errors (exit 2) and `--help`; factory errors are printed as one
     message without a traceback and exit with their own code.
     """
-    import os
-
     from factory.errors import FactoryError
-    from factory.kernels import pin_kernels
 
-    pin_kernels(os.environ)  # before anything imports numpy: a model's bytes must not depend on the machine
-    if sys.argv[1:2] == ["stage"]:
-        from factory import warm
-
-        if warm.enabled() and (code := warm.run_stage_warm(sys.argv, "factory.cli:main")) is not None:
-            sys.exit(code)
     try:
         app()
     except FactoryError as exc:

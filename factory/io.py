@@ -193,11 +193,13 @@ def _stable_save_context(zip_file: zipfile.ZipFile) -> Any:
     skops saves through a throwaway array) are numbered at every occurrence.
     """
     import numpy as np
-    from skops.io._utils import SaveContext
 
+    from factory.skops_api import save_context_class
+
+    base: Any = save_context_class()
     unshared = (*_UNSHARED_TYPES, np.dtype)
 
-    class StableSaveContext(SaveContext):
+    class StableSaveContext(base):
         def memoize(self, obj: Any) -> int:
             if isinstance(obj, unshared):
                 key = len(self.memo)  # a fresh number: never an id() of a live object
@@ -235,7 +237,8 @@ def model_bytes(model: Any) -> bytes:
     become numbers in walk order, and zip entries are undated. The schema's keys are sorted.
     """
     import skops
-    from skops.io._utils import get_state
+
+    from factory.skops_api import get_state
 
     buffer = io.BytesIO()
     with _StableZip(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

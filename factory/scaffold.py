@@ -19,10 +19,9 @@ from typing import Any
 
 import yaml
 
-from factory import registry
+from factory import dvc_api, registry
 from factory.compile import plan_compile, write_files
 from factory.compose import load_products, load_use_case, use_case_names
-from factory.dvcrun import dvc_checked
 from factory.errors import ConfigError, FactoryError
 from factory.io import atomic_write_text
 from factory.paths import ProjectPaths
@@ -189,7 +188,7 @@ def new_data_product(root: Path, source: Path, name: str, owner: str | None = No
     atomic_write_text(paths.product_config(name), text)
     try:
         load_products(paths)
-        dvc_checked(root, "add", "--quiet", paths.rel(raw))
+        dvc_api.add(root, paths.rel(raw))
         written = write_files(plan_compile(paths, []))
     except FactoryError:
         paths.product_config(name).unlink(missing_ok=True)

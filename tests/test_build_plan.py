@@ -7,13 +7,13 @@ from pathlib import Path
 import yaml
 
 from factory.build import PRODUCTS_LABEL, plan_build
+from factory.compile import USE_CASE_STAGES
 from factory.paths import ProjectPaths
-from factory.stages import USE_CASE_STAGES
 
 
 def test_a_whole_project_build_names_each_pipeline_file_once(project: Path) -> None:
     plan = plan_build(ProjectPaths(project))
-    plan.dvc.close(kill=True)
+    plan.close()
     products, *use_cases = plan.targets
     assert products.label == PRODUCTS_LABEL and products.dvc_targets == ("dvc.yaml",)
     assert products.stages == ("dvc.yaml:customer-usage", "dvc.yaml:customers", "dvc.yaml:wine")
@@ -29,7 +29,7 @@ def test_a_whole_project_build_names_each_pipeline_file_once(project: Path) -> N
 
 def test_a_build_of_named_use_cases_builds_only_their_products(project: Path) -> None:
     plan = plan_build(ProjectPaths(project), ["wine-cultivar"])
-    plan.dvc.close(kill=True)
+    plan.close()
     assert [(target.label, target.dvc_targets) for target in plan.targets] == [
         (PRODUCTS_LABEL, ("dvc.yaml:wine",)),
         ("wine-cultivar", ("use_cases/wine-cultivar/dvc.yaml",)),

@@ -23,13 +23,21 @@ def test_one_blas_thread_and_the_avx2_loops_where_the_cpu_has_them(
     monkeypatch.setattr(kernels, "CPU_INFO", cpuinfo)
     monkeypatch.setattr(kernels.platform, "machine", lambda: "x86_64")
     monkeypatch.setattr(kernels.sys, "platform", "linux")
-    environ = {"OPENBLAS_NUM_THREADS": "8"}  # a user's setting would make the bytes depend on it
-    kernels.pin_kernels(environ)
-    assert environ == {
+    assert kernels.kernel_pins() == {
         "OPENBLAS_NUM_THREADS": "1",
         "OPENBLAS_CORETYPE": "Haswell",
         "NPY_DISABLE_CPU_FEATURES": kernels.X86_NUMPY_ABOVE_AVX2,
     }
+
+
+def test_the_stages_get_the_pins_and_the_users_own_settings_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = dict(os.environ)
+    user = {"OPENBLAS_NUM_THREADS": "8", "HOME": "/home/someone"}
+    env = kernels.stage_environment(user)
+    assert env["OPENBLAS_NUM_THREADS"] == "8" and env["HOME"] == "/home/someone"
+    assert env["JE_ARROW_MALLOC_CONF"] == "background_thread:false"
+    assert user == {"OPENBLAS_NUM_THREADS": "8", "HOME": "/home/someone"}  # read, never changed
+    assert dict(os.environ) == before
 
 
 @pytest.mark.parametrize(
@@ -50,33 +58,19 @@ def test_other_cpus_keep_the_libraries_own_choice(
     monkeypatch.setattr(kernels, "CPU_INFO", cpuinfo)
     monkeypatch.setattr(kernels.platform, "machine", lambda: machine)
     monkeypatch.setattr(kernels.sys, "platform", platform_name)
-    environ: dict[str, str] = {}
-    kernels.pin_kernels(environ)
-    assert environ == {"OPENBLAS_NUM_THREADS": "1"}
-
-
-REPORT_LOADED_KERNELS = """
-import json, os
-from factory.kernels import pin_kernels
-pin_kernels(os.environ)
-import numpy, scipy.linalg, threadpoolctl
-from numpy._core._multiarray_umath import __cpu_features__
-pools = [p for p in threadpoolctl.threadpool_info() if p["internal_api"] == "openblas"]
-print(json.dumps({
-    "blas": sorted({(p["architecture"], p["num_threads"]) for p in pools}),
-    "numpy_above_avx2": sorted(name for name in %r.split() if __cpu_features__.get(name)),
-}))
-"""
+    assert kernels.kernel_pins() == {"OPENBLAS_NUM_THREADS": "1"}
 
 
 @pytest.mark.skipif(not kernels._has_avx2(), reason="this CPU has no AVX2")
 def test_numpy_and_both_openblas_libraries_load_the_pinned_loops() -> None:
-    """numpy and scipy each ship an OpenBLAS; both, and numpy's own loops, obey the settings."""
-    code = REPORT_LOADED_KERNELS % kernels.X86_NUMPY_ABOVE_AVX2
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    """numpy and scipy each ship an OpenBLAS; both, and numpy's own loops, obey the stage environment."""
+    code = "import json, scipy.linalg; from factory.kernels import loaded_kernels; print(json.dumps(loaded_kernels()))"
+    base = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**kernels.stage_environment({k: v for k, v in base.items() if k != "OPENBLAS_NUM_THREADS"})}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     report = json.loads(done.stdout)
-    assert report == {"blas": [["Haswell", 1]], "numpy_above_avx2": []}
+    assert report["blas"] == [{"kernels": "Haswell", "threads": 1}]
+    assert not set(report["numpy_loops"]) & set(kernels.X86_NUMPY_ABOVE_AVX2.split())
 
 
 def test_a_description_names_the_kernels_and_threads() -> None:

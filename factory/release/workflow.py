@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from factory import registry
+from factory import dvc_api, registry
+from factory.artifacts.params import load_use_case_params
 from factory.compose import check_name, use_case_names
-from factory.dvcrun import dvc, dvc_checked
 from factory.errors import ConfigError, GatesFailed, ReleaseRefused
 from factory.gitrepo import head_commit, push_tags, repo_lock, uncommitted_files, user
 from factory.io import read_yaml_mapping, sha256_file, write_json
@@ -27,7 +27,6 @@ from factory.release import registry_state
 from factory.release.gates import evaluate_gates
 from factory.release.records import GateResult, ReleaseRecord, content_hash
 from factory.spec import Approval, Approvals, UseCaseParams, parse_model
-from factory.stages import load_use_case_params
 
 APPROVALS_FILE = "approvals.yaml"
 
@@ -157,10 +156,9 @@ def _check_clean_and_built(root: Path, paths: UseCasePaths) -> None:
         raise ReleaseRefused(
             f"use case {paths.name!r} is not built (run `factory build {paths.name}` and commit its dvc.lock)"
         )
-    done = dvc(root, "status", "--json", ProjectPaths(root).rel(paths.dvc_yaml))
-    changes = json.loads(done.stdout or "{}") if done.returncode == 0 else None
-    if changes is None or changes:
-        stages = ", ".join(sorted(key.rsplit(":", 1)[-1] for key in (changes or {}))) or "unknown"
+    changes = dvc_api.status(root, [ProjectPaths(root).rel(paths.dvc_yaml)])
+    if changes:
+        stages = ", ".join(sorted(key.rsplit(":", 1)[-1] for key in changes))
         raise ReleaseRefused(
             f"use case {paths.name!r}: outputs do not match its dvc.lock (stale stages: {stages}); "
             f"run `factory build {paths.name}` and commit"
@@ -243,7 +241,7 @@ def release(root: Path, name: str, stage: str | None = None, dry_run: bool = Fal
             _push_all_tags(root, name)
             return outcome
         # The model and everything it was built from reach the remote before any tag exists.
-        dvc_checked(root, "push", "--with-deps", ProjectPaths(root).rel(paths.dvc_yaml))
+        dvc_api.push(root, [ProjectPaths(root).rel(paths.dvc_yaml)], with_deps=True)
         if plan.existing is None:
             outcome.created_tags.append(
                 registry_state.register(root, name, plan.record.commit, plan.record.version, plan.record)
