@@ -62,10 +62,10 @@ def reference_rows(rows: int, seed: int) -> pd.DataFrame:
 
 
 def prepare(folder: Path, rows: int) -> None:
+    from factory.artifacts.profile import build_profile
     from factory.io import save_model, write_json
     from factory.monitor.simulate import simulate_batch
     from factory.spec import UseCaseParams
-    from factory.stages.profile import build_profile
     from factory.stages.train import build_pipeline
 
     params = UseCaseParams.model_validate(params_dict())

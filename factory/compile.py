@@ -29,45 +29,11 @@ CODE_ROOT = STAGES_PACKAGE.parent.parent
 # forms), so its code decides the bytes DVC records: every stage depends on it.
 OUTPUT_WRITER = STAGES_PACKAGE.parent / "io.py"
 
-# The params.yaml keys each use case stage reads; DVC reruns a stage only when these change.
-STAGE_PARAMS: dict[str, list[str]] = {
-    "prepare": [
-        "data",
-        "products",
-        "task",
-        "target",
-        "features.numeric",
-        "features.categorical",
-        "split",
-        "evaluation.slices",
-    ],
-    "train": ["task", "target", "features", "model"],
-    "evaluate": ["task", "target", "features.numeric", "features.categorical", "evaluation"],
-    "report": [
-        "name",
-        "description",
-        "owner",
-        "risk_tier",
-        "task",
-        "data",
-        "target",
-        "features",
-        "split",
-        "model",
-        "evaluation",
-        "release",
-        "card",
-    ],
-}
+# A use case's pipeline: its stages, in the order they run.
+USE_CASE_STAGES = ("prepare", "train", "evaluate", "report")
 
-
-# The stage code each stage depends on: its own module and the helper modules it uses.
-STAGE_MODULES: dict[str, list[str]] = {
-    "prepare": ["prepare.py"],
-    "train": ["train.py", "search.py", "runtime.py", "predictions.py"],
-    "evaluate": ["evaluate.py", "predictions.py", "plots.py", "profile.py"],
-    "report": ["report.py", "card.py"],
-}
+# Helper modules a stage's code may import, whose edits rerun it: the stages' and the artifacts'.
+STAGE_CODE_PACKAGES = ("factory.stages", "factory.artifacts")
 
 
 @dataclass(frozen=True)
@@ -137,7 +103,7 @@ def _root_files(project: Project) -> list[GeneratedFile]:
 def _product_stage(project: Project, product: DataProductSpec) -> dict[str, Any]:
     paths = project.paths
     component_refs: list[ComponentRef] = [product.source, *product.transforms]
-    deps = {_project_file(paths, module, CODE_ROOT) for module in (STAGES_PACKAGE / "data_product.py", OUTPUT_WRITER)}
+    deps = {_project_file(paths, module, CODE_ROOT) for module in [*stage_code("data-product"), OUTPUT_WRITER]}
     deps |= _component_files(paths, component_refs)
     for ref in component_refs:
         component = registry.get(ref.kind, ref.component)
@@ -180,9 +146,8 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
         """Root-relative paths as DVC sees them from the use case folder."""
         return sorted({use_case.rel(paths.root / f) for f in files})
 
-    def stage_code(stage: str) -> list[str]:
-        modules = [STAGES_PACKAGE / module for module in STAGE_MODULES[stage]] + [OUTPUT_WRITER]
-        return rel(_project_file(paths, module, CODE_ROOT) for module in modules)
+    def code_of(stage: str) -> list[str]:
+        return rel(_project_file(paths, module, CODE_ROOT) for module in [*stage_code(stage), OUTPUT_WRITER])
 
     product_files = [project.products[item.product].output_path for item in spec.data]
     feature_refs = [*spec.features.numeric_steps, *spec.features.categorical_steps, spec.model]
@@ -197,8 +162,8 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
     stages = {
         "prepare": {
             "cmd": f"factory stage prepare {spec.name}",
-            "deps": sorted([*rel(product_files), *stage_code("prepare")]),
-            "params": STAGE_PARAMS["prepare"],
+            "deps": sorted([*rel(product_files), *code_of("prepare")]),
+            "params": list(stage_params("prepare")),
             "outs": [use_case.rel(use_case.train_data), use_case.rel(use_case.test_data)],
         },
         "train": {
@@ -207,12 +172,12 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                 [
                     use_case.rel(use_case.train_data),
                     use_case.rel(use_case.test_data),
-                    *stage_code("train"),
+                    *code_of("train"),
                     *rel(_component_files(paths, feature_refs)),
                     *rel(_component_files(paths, search_metric, kind="metric")),
                 ]
             ),
-            "params": STAGE_PARAMS["train"],
+            "params": list(stage_params("train")),
             "outs": [use_case.rel(use_case.model), use_case.rel(use_case.predictions), *searched],
         },
         "evaluate": {
@@ -221,11 +186,11 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                 [
                     use_case.rel(use_case.predictions),
                     use_case.rel(use_case.test_data),
-                    *stage_code("evaluate"),
+                    *code_of("evaluate"),
                     *rel(metric_files),
                 ]
             ),
-            "params": STAGE_PARAMS["evaluate"],
+            "params": list(stage_params("evaluate")),
             "outs": [plots, use_case.rel(use_case.reference_profile)],
             "metrics": [
                 {use_case.rel(use_case.metrics): {"cache": False}},
@@ -243,12 +208,12 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                     use_case.rel(use_case.train_data),
                     plots,
                     *rel(paths.rel(paths.product_stats(output)) for output in product_files),
-                    *stage_code("report"),
+                    *code_of("report"),
                 ]
             ),
             # The card shows each product's declared schema, read from the root params.yaml.
             "params": [
-                *STAGE_PARAMS["report"],
+                *list(stage_params("report")),
                 {use_case.rel(paths.params_yaml): [f"products.{item.product}" for item in spec.data]},
             ],
             "outs": [
@@ -327,7 +292,7 @@ def _component_files(paths: ProjectPaths, refs: Iterable[ComponentRef], kind: st
     for ref in refs:
         component = registry.get(kind or ref.kind, ref.component)  # type: ignore[arg-type]
         package_root = _package_root(component.source_file)
-        for source in _module_closure(component.source_file):
+        for source in _module_closure(component.source_file, (registry.COMPONENTS_PACKAGE,)):
             files.add(_project_file(paths, source, package_root))
     return files
 
@@ -347,8 +312,8 @@ def _project_file(paths: ProjectPaths, source: Path, package_root: Path) -> str:
     return relative
 
 
-def _module_closure(source: Path) -> list[Path]:
-    """`source` and every module of the `components` package it imports, transitively."""
+def _module_closure(source: Path, packages: tuple[str, ...]) -> list[Path]:
+    """`source` and every module of `packages` (dotted names) it imports, transitively."""
     package_root = _package_root(source)
     seen: dict[Path, None] = {}
     pending = [source]
@@ -357,26 +322,28 @@ def _module_closure(source: Path) -> list[Path]:
         if current in seen or not current.is_file():
             continue
         seen[current] = None
-        pending += _imported_component_modules(current, package_root)
+        pending += _imported_modules(current, package_root, packages)
     return sorted(seen)
 
 
 def _package_root(source: Path) -> Path:
-    """The folder that holds the top-level `components` package of `source`."""
+    """The folder that holds the top-level package (`components` or `factory`) of `source`."""
     for parent in source.parents:
-        if parent.name == registry.COMPONENTS_PACKAGE:
+        if parent.name in (registry.COMPONENTS_PACKAGE, "factory"):
             return parent.parent
     return source.parent
 
 
-def _imported_component_modules(source: Path, package_root: Path) -> list[Path]:
+def _imported_modules(source: Path, package_root: Path, packages: tuple[str, ...]) -> list[Path]:
     stat = source.stat()
-    return _parsed_component_imports(source, package_root, stat.st_mtime_ns, stat.st_size)
+    return _parsed_imports(source, package_root, packages, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=1024)
-def _parsed_component_imports(source: Path, package_root: Path, _mtime_ns: int, _size: int) -> list[Path]:
-    """The component modules `source` imports; cached per file version, as hundreds of use cases share them."""
+def _parsed_imports(
+    source: Path, package_root: Path, packages: tuple[str, ...], _mtime_ns: int, _size: int
+) -> list[Path]:
+    """The modules of `packages` that `source` imports; cached per file version, as hundreds of use cases share them."""
     tree = ast.parse(source.read_text(encoding="utf-8"))
     module_parts = list(source.relative_to(package_root).with_suffix("").parts)
     found: list[Path] = []
@@ -391,13 +358,35 @@ def _parsed_component_imports(source: Path, package_root: Path, _mtime_ns: int, 
                 base = ".".join([*anchor, base] if base else anchor)
             targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
         for target in targets:
-            if target.split(".")[0] != registry.COMPONENTS_PACKAGE:
+            if not any(target == package or target.startswith(package + ".") for package in packages):
                 continue
             module = package_root.joinpath(*target.split("."))
             for candidate in (module.with_suffix(".py"), module / "__init__.py"):
                 if candidate.is_file() and candidate.name != "__init__.py":
                     found.append(candidate)
     return found
+
+
+# ---------------------------------------------------------------- stage code
+
+
+@functools.cache
+def stage_params(stage: str) -> tuple[str, ...]:
+    """The params.yaml keys a stage reads, as its module declares them (`PARAMS`), read without importing it.
+
+    DVC reruns the stage only when one of these changes; a test holds each stage to its list.
+    """
+    module = STAGES_PACKAGE / f"{stage.replace('-', '_')}.py"
+    for node in ast.parse(module.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PARAMS" for t in node.targets):
+            return tuple(ast.literal_eval(node.value))
+    raise ProjectError(f"{module}: a stage module declares the params it reads as PARAMS = (...)")
+
+
+def stage_code(stage: str) -> list[Path]:
+    """A stage's module and the modules of the stages and artifacts packages it imports, transitively."""
+    module = STAGES_PACKAGE / f"{stage.replace('-', '_')}.py"
+    return _module_closure(module, STAGE_CODE_PACKAGES)
 
 
 def _dump(value: Any, sort_keys: bool = False) -> str:

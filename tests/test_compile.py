@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from factory import compose
-from factory.compile import STAGE_PARAMS, plan_compile, stale_files
+from factory.compile import USE_CASE_STAGES, plan_compile, stage_params, stale_files
 from factory.compose import load_project
 from factory.errors import ErrorGroup
 from factory.paths import ProjectPaths
@@ -42,13 +42,21 @@ def test_use_case_pipeline_has_precise_deps_and_params(project: Path) -> None:
     train_deps = stages["train"]["deps"]
     assert "../../components/models/random_forest_classifier.py" in train_deps
     assert "../../components/features/one_hot_encoder.py" in train_deps
-    assert not any("ridge" in dep or "logistic" in dep or "metrics" in dep for dep in train_deps)
+    assert not any("ridge" in dep or "logistic" in dep or "components/metrics" in dep for dep in train_deps)
     evaluate_deps = stages["evaluate"]["deps"]
     for metric in ("roc_auc", "accuracy", "f1", "log_loss"):
         assert f"../../components/metrics/{metric}.py" in evaluate_deps
     assert "../../components/metrics/rmse.py" not in evaluate_deps
-    for stage, keys in STAGE_PARAMS.items():
+    for stage in USE_CASE_STAGES:
+        keys = list(stage_params(stage))  # as the stage's module declares them
         assert stages[stage]["params"][: len(keys)] == keys
+    # A stage's code deps: its module and the stages' and artifacts' modules it imports.
+    assert {
+        "../../factory/stages/evaluate.py",
+        "../../factory/stages/plots.py",
+        "../../factory/artifacts/profile.py",
+    } < set(stages["evaluate"]["deps"])
+    assert "../../factory/stages/train.py" not in stages["evaluate"]["deps"]
     # The card shows the products' declared schemas, from the root params.yaml.
     assert stages["report"]["params"][-1] == {"../../params.yaml": ["products.customers", "products.customer-usage"]}
     assert {"artifacts/plots", "artifacts/train.parquet", "../../data/products/customers.stats.json"} <= set(

@@ -105,7 +105,7 @@ def test_runtime_needs_some_jobs(project: Path) -> None:
 def test_more_folds_than_the_rows_allow_is_a_config_error(project: Path) -> None:
     import pandas as pd
 
-    from factory.stages import load_use_case_params
+    from factory.artifacts.params import load_use_case_params
     from factory.stages import search as search_stage
     from factory.stages.train import build_pipeline
 

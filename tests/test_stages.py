@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from factory.artifacts.metrics import compute_metrics
+from factory.artifacts.params import load_use_case_params
+from factory.artifacts.predictions import Predictions, predict, read_predictions, write_predictions
 from factory.errors import BuildError, ConfigError, DataValidationError, FactoryError
 from factory.io import load_model, model_bytes, read_parquet
 from factory.paths import ProjectPaths
-from factory.stages import load_use_case_params, run_stage
-from factory.stages.evaluate import compute_metrics
-from factory.stages.predictions import Predictions, predict, read_predictions, write_predictions
+from factory.stages import run_stage
 from factory.stages.prepare import used_columns
 from factory.stages.train import build_pipeline, fit_pipeline
 from tests.conftest import REPO

@@ -19,12 +19,12 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from factory.artifacts.params import load_product_params
 from factory.errors import GitError
 from factory.gitrepo import git
 from factory.kernels import describe
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.spec import Card, DataProductSpec, UseCaseParams
-from factory.stages import load_product_params
 
 SECTIONS = (
     "Model details",

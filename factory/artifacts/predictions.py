@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from factory import registry
-from factory.errors import BuildError, ComponentError
+from factory.errors import BuildError
 from factory.io import atomic_write_bytes
 from factory.spec import UseCaseParams
 
@@ -18,7 +16,6 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-DIGITS = 6  # metrics are rounded so reports and diffs are not noise in the 15th decimal
 PREDICTION_COLUMN = "prediction"
 PROBABILITY_PREFIX = "probability_"  # then the class's position in the labels
 LABELS_KEY = b"factory.labels"  # the classes, in the probabilities' order, as JSON
@@ -39,32 +36,37 @@ class Predictions:
         return Predictions(self.y_true[mask], self.y_pred[mask], proba, self.labels)
 
 
-def predict(model: Any, table: pd.DataFrame, params: UseCaseParams) -> Predictions:
-    """Run the model on `table`.
+def model_outputs(model: Any, features: pd.DataFrame, classifier: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The model's predictions for `features` and, for a classifier, its class probabilities.
 
-    A classifier's predicted class is its most probable one, as `factory score` reports it; the
-    probabilities are computed once (a forest's `predict` would compute them again).
+    The one place a model is asked for its answers, in training, evaluation and scoring alike:
+    a classifier's predicted class is its most probable one, and the probabilities are
+    computed once (a forest's `predict` would compute them again).
     """
-    features = table[params.features.columns]
-    y_true = table[params.target].to_numpy()
-    if params.task == "regression":
-        return Predictions(y_true, model.predict(features), None, None)
+    if not classifier:
+        return model.predict(features), None
     proba = model.predict_proba(features)
-    return Predictions(y_true, model.classes_[proba.argmax(axis=1)], proba, list(model.classes_))
+    return model.classes_[proba.argmax(axis=1)], proba
 
 
-def metric_value(name: str, predictions: Predictions) -> float | None:
-    """Registered metric `name` on `predictions`, rounded; None where it is undefined on these rows."""
-    metric = registry.get("metric", name)
-    try:
-        value = metric(
-            metric.parse_params({}), predictions.y_true, predictions.y_pred, predictions.y_proba, predictions.labels
-        )
-    except ComponentError:
-        if len(predictions.y_true) >= 2 and len(set(predictions.y_true.tolist())) > 1:
-            raise
-        value = None  # e.g. ROC AUC of a slice that holds one class
-    return None if value is None or not math.isfinite(value) else round(float(value), DIGITS)
+def predict(model: Any, table: pd.DataFrame, params: UseCaseParams) -> Predictions:
+    """Run the model on `table`, beside the truth of its rows."""
+    y_pred, proba = model_outputs(model, table[params.features.columns], params.task != "regression")
+    labels = None if proba is None else list(model.classes_)
+    return Predictions(table[params.target].to_numpy(), y_pred, proba, labels)
+
+
+def predict_frame(model: Any, features: pd.DataFrame, classifier: bool) -> pd.DataFrame:
+    """What `factory score` writes: `prediction`, and `proba_<class>` per class for classifiers."""
+    import pandas as pd
+
+    y_pred, proba = model_outputs(model, features, classifier)
+    result = pd.DataFrame(index=features.index)
+    result["prediction"] = pd.Series(list(y_pred), dtype=object).to_numpy() if classifier else y_pred
+    if proba is not None:
+        for index, label in enumerate(model.classes_):
+            result[f"proba_{label}"] = proba[:, index]
+    return result
 
 
 def write_predictions(path: Path, predictions: Predictions) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from factory.artifacts.params import load_use_case_params
 from factory.ci.plan import plan_ci
 from factory.gitrepo import file_at, git
 from factory.paths import ProjectPaths
@@ -24,7 +25,6 @@ from factory.release import registry_state
 from factory.release.gates import evaluate_gates
 from factory.release.records import GateResult
 from factory.release.workflow import greater_is_better
-from factory.stages import load_use_case_params
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from factory.artifacts.card import CARD_CSS, card_article
 from factory.gitrepo import git
 from factory.governance.inventory import STATUSES, InventoryRow, build_inventory
 from factory.io import atomic_write_text
 from factory.monitor.log import MonitoringRecord, read_log
 from factory.paths import ProjectPaths
-from factory.stages.card import CARD_CSS, card_article
 
 MONITORING_SHOWN = 20  # the latest checks listed on a use case's page
 

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from factory import registry
+from factory.artifacts.profile import category_counts, quantile_sketch
 from factory.spec import Monitoring
-from factory.stages.profile import category_counts, quantile_sketch
 
 if TYPE_CHECKING:
     import numpy as np

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from factory import registry
+from factory.artifacts.metrics import compute_metrics
+from factory.artifacts.predictions import Predictions
 from factory.errors import DataValidationError
 from factory.monitor.log import Efficacy
 from factory.spec import Monitoring, UseCaseParams
-from factory.stages.evaluate import compute_metrics
-from factory.stages.predictions import Predictions
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -42,7 +42,7 @@ def column_plot(column: ColumnDrift, reference: Mapping[str, Any], current: pd.S
         axes.hist(values, bins=edges.tolist(), density=True, alpha=0.5, label="current")
         axes.set(xlabel=column.name, ylabel="density")
     else:
-        from factory.stages.profile import category_counts
+        from factory.artifacts.profile import category_counts
 
         counts = category_counts(present)
         categories = sorted(set(reference["counts"]) | set(counts))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from factory.allocator import freed_buffers_returned
+from factory.artifacts.predictions import predict_frame
 from factory.datacheck import input_schema_for, validate_frame
 from factory.errors import ConfigError, FactoryError, ModelFileError, MonitoringAlert
 from factory.io import (
@@ -33,13 +34,7 @@ from factory.monitor.report import column_plot, render_html
 from factory.monitor.simulate import Shift, check_shifts, simulate_batch
 from factory.paths import ProjectPaths
 from factory.release import registry_state
-from factory.release.scoring import (
-    fetch_verified,
-    predict_frame,
-    read_table,
-    released_params,
-    resolve_version,
-)
+from factory.release.scoring import fetch_verified, read_table, released_params, resolve_version
 from factory.spec import Monitoring, TableSchema, UseCaseParams
 
 if TYPE_CHECKING:

@@ -38,11 +38,11 @@ def record_problems(root: Path, info: VersionInfo) -> list[str]:
         problems.append(f"the record's model path is {record.model_path}, not {expected_model}")
     locked = _locked_model_md5(root, info.commit, name)
     if locked != record.model_md5:
-        problems.append(f"the commit's dvc.lock records model md5 {locked}, the release record {record.model_md5}")
+        problems.append(f"the tag's dvc.lock records model md5 {locked}, the release record {record.model_md5}")
     built = _lineage_model_sha256(root, info.commit, name)
     if built != record.model_sha256:
         problems.append(
-            f"the commit's lineage.json records model sha256 {built}, the release record {record.model_sha256}"
+            f"the tag's lineage.json records model sha256 {built}, the release record {record.model_sha256}"
         )
     return problems
 

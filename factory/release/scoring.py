@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from factory.artifacts.predictions import predict_frame
 from factory.compose import check_name, use_case_names
 from factory.datacheck import input_schema_for, validate_frame
 from factory.errors import ConfigError, DataValidationError, FactoryError, ModelFileError
@@ -148,22 +149,6 @@ def score(
     result["model_version"] = info.version
     _write_table(output_path, result)
     return ScoreSummary(name=name, version=info.version, rows=len(result), output=output_path)
-
-
-def predict_frame(model: object, features: pd.DataFrame, classifier: bool) -> pd.DataFrame:
-    """`prediction`, and `proba_<class>` per class for classifiers."""
-    import pandas as pd
-
-    result = pd.DataFrame(index=features.index)
-    if not classifier:
-        result["prediction"] = model.predict(features)  # type: ignore[attr-defined]
-        return result
-    proba = model.predict_proba(features)  # type: ignore[attr-defined]
-    classes = list(model.classes_)  # type: ignore[attr-defined]
-    result["prediction"] = pd.Series(classes, dtype=object).to_numpy()[proba.argmax(axis=1)]
-    for index, label in enumerate(classes):
-        result[f"proba_{label}"] = proba[:, index]
-    return result
 
 
 def _write_table(path: Path, table: pd.DataFrame) -> None:

@@ -6,17 +6,18 @@ loaded again here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from factory.artifacts.metrics import compute_metrics, slice_metrics
+from factory.artifacts.predictions import read_predictions
+from factory.artifacts.profile import build_profile
 from factory.io import write_json
 from factory.paths import UseCasePaths
 from factory.spec import UseCaseParams
 from factory.stages import plots
-from factory.stages.predictions import Predictions, metric_value, read_predictions
-from factory.stages.profile import build_profile
 
-if TYPE_CHECKING:
-    import pandas as pd
+# The params.yaml keys this stage reads: DVC reruns it when one changes (factory.compile reads
+# this tuple; tests/test_stage_params.py holds the stage to it).
+PARAMS = ("task", "target", "features.numeric", "features.categorical", "evaluation")
+UNTRACKED = ("name",)  # read, yet no reason to rerun: the use case's name is its folder
 
 
 def run(params: UseCaseParams, paths: UseCasePaths) -> None:
@@ -42,22 +43,3 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     plots.write_plots(
         paths.plots, predictions.y_true, predictions.y_pred, predictions.y_proba, predictions.labels, params.task
     )
-
-
-def compute_metrics(predictions: Predictions, params: UseCaseParams) -> dict[str, float | None]:
-    """Every metric the use case asks for; None where a metric is undefined on these rows."""
-    return {name: metric_value(name, predictions) for name in params.evaluation.all_metrics}
-
-
-def slice_metrics(
-    test: pd.DataFrame, predictions: Predictions, params: UseCaseParams
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """Metrics per value of each slice column (missing values form their own slice)."""
-    result: dict[str, dict[str, dict[str, Any]]] = {}
-    for column in params.evaluation.slices:
-        values = test[column].astype("string").fillna("(missing)").to_numpy()
-        result[column] = {}
-        for value in sorted(set(values.tolist())):
-            mask = values == value
-            result[column][str(value)] = {"n": int(mask.sum()), **compute_metrics(predictions.subset(mask), params)}
-    return result

@@ -10,6 +10,20 @@ from factory.io import write_parquet
 from factory.paths import UseCasePaths
 from factory.spec import RandomSplit, UseCaseParams
 
+# The params.yaml keys this stage reads: DVC reruns it when one changes (factory.compile reads
+# this tuple; tests/test_stage_params.py holds the stage to it).
+PARAMS = (
+    "data",
+    "products",
+    "task",
+    "target",
+    "features.numeric",
+    "features.categorical",
+    "split",
+    "evaluation.slices",
+)
+UNTRACKED = ("name",)  # read, yet no reason to rerun: the use case's name is its folder
+
 if TYPE_CHECKING:
     import pandas as pd
 

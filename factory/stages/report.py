@@ -7,11 +7,33 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from factory.artifacts import card
+from factory.compile import USE_CASE_STAGES
 from factory.io import atomic_write_text, parse_yaml, sha256_file, write_json
 from factory.kernels import loaded_kernels
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.spec import UseCaseParams
-from factory.stages import USE_CASE_STAGES, card
+
+# The params.yaml keys this stage reads: DVC reruns it when one changes (factory.compile reads
+# this tuple; tests/test_stage_params.py holds the stage to it). It also reads the declarations
+# of its data products from the root params.yaml, which the compiler adds.
+PARAMS = (
+    "name",
+    "description",
+    "owner",
+    "risk_tier",
+    "task",
+    "data",
+    "target",
+    "features",
+    "split",
+    "model",
+    "evaluation",
+    "release",
+    "card",
+    "products",
+)
+UNTRACKED = ()
 
 # The stages whose dvc.lock entries are final when this one runs: DVC records a stage's
 # entry after its command ends, so this stage's own entry would be the previous build's.

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from factory import registry
+from factory.artifacts.metrics import DIGITS, metric_value
+from factory.artifacts.predictions import predict
 from factory.errors import ComponentError, ConfigError
 from factory.spec import Search, SearchRange, TimeSplit, UseCaseParams
-from factory.stages.predictions import DIGITS, metric_value, predict
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,12 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from factory import registry
 from factory.allocator import freed_buffers_returned
+from factory.artifacts.predictions import predict, write_predictions
 from factory.io import atomic_write_bytes, model_bytes, read_parquet, sha256_bytes, write_json
 from factory.paths import UseCasePaths
 from factory.spec import ComponentRef, UseCaseParams
 from factory.stages import search
-from factory.stages.predictions import predict, write_predictions
 from factory.stages.runtime import compute_backend
+
+# The params.yaml keys this stage reads: DVC reruns it when one changes (factory.compile reads
+# this tuple; tests/test_stage_params.py holds the stage to it).
+PARAMS = ("task", "target", "features", "model", "split")  # split: a search cuts its folds by the split's kind
+# Read, yet no reason to rerun: the name is the use case's folder, and where training runs
+# never changes the model (moving a use case to a cluster rebuilds nothing).
+UNTRACKED = ("name", "runtime")
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from factory.artifacts import card
+from factory.artifacts.params import load_use_case_params
 from factory.paths import ProjectPaths
 from factory.spec import Card, UseCaseParams
-from factory.stages import card, load_use_case_params
 
 LINEAGE = {
     "git": {"commit": "a" * 40, "dirty": False},

@@ -14,15 +14,14 @@ import pytest
 import yaml
 
 from factory import registry
+from factory.artifacts.metrics import compute_metrics
+from factory.artifacts.predictions import Predictions, predict_frame
+from factory.artifacts.profile import SKETCH_SIZE, build_profile, quantile_sketch
 from factory.errors import ConfigError, DataValidationError
 from factory.monitor.drift import DriftTest, check_drift, column_drift
 from factory.monitor.efficacy import check_efficacy
 from factory.monitor.simulate import Shift, check_shifts, simulate_batch
-from factory.release.scoring import predict_frame
 from factory.spec import Monitoring, UseCaseParams
-from factory.stages.evaluate import compute_metrics
-from factory.stages.predictions import Predictions
-from factory.stages.profile import SKETCH_SIZE, build_profile, quantile_sketch
 from factory.stages.train import build_pipeline
 
 REPO = Path(__file__).resolve().parents[2]

@@ -24,15 +24,15 @@ if TYPE_CHECKING:
 class {{ params_class }}(ComponentParams):
     """Parameters of `{{ cookiecutter.name }}`."""
 {% if cookiecutter.kind == 'source' %}
-    rows: int = Field(100, gt=0, description="How many rows to produce.")
-    seed: int = Field(0, description="Seed of the random generator; the same seed gives the same table.")
+    rows: int = Field(100, gt=0, le=10_000_000, description="How many rows to produce.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Random seed; the same seed gives the same table.")
 {%- elif cookiecutter.kind == 'transform' %}
     columns: list[str] = Field(default_factory=list, description="Columns to transform (none: leave the frame as is).")
 {%- elif cookiecutter.kind == 'feature' %}
     with_mean: bool = Field(True, description="Centre each column on its mean before scaling.")
 {%- elif cookiecutter.kind == 'model' %}
-    C: float = Field(1.0, gt=0, description="Inverse regularisation strength; smaller is simpler.")
-    max_iter: int = Field(1000, gt=0, description="Most solver iterations.")
+    C: float = Field(1.0, gt=0, le=1e6, description="Inverse regularisation strength; smaller is simpler.")
+    max_iter: int = Field(1000, gt=0, le=100_000, description="Most solver iterations.")
 {%- else %}
     adjusted: bool = Field(False, description="Rescale so that chance scores 0.")
 {%- endif %}
