@@ -36,47 +36,27 @@ def simple_imputer(params: SimpleImputerParams) -> SimpleImputer:
     most_frequent and constant also work on text columns (pandas `str` dtype with NaN),
     e.g. before a one_hot_encoder.
     """
-    return _imputer_class()(strategy=params.strategy, fill_value=params.fill_value, add_indicator=params.add_indicator)
+    from sklearn.impute import SimpleImputer
+
+    return SimpleImputer(strategy=params.strategy, fill_value=params.fill_value, add_indicator=params.add_indicator)
 
 
 def __getattr__(name: str) -> Any:
-    """`LowMemorySimpleImputer`, defined on first use: loading the catalogue must not import scikit-learn.
+    """`LowMemorySimpleImputer`, the class of models released before this module used scikit-learn's own.
 
-    A saved model names the class by this module and name, so skops finds it here too.
+    A saved model names the class by this module and name, so skops finds it here, defined on
+    first use (loading the catalogue must not import scikit-learn). It is scikit-learn's
+    SimpleImputer under another name: its fitted statistics are the same numbers.
     """
     if name == "LowMemorySimpleImputer":
-        return _imputer_class()
+        return _released_imputer_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @functools.cache
-def _imputer_class() -> type[SimpleImputer]:
-    """scikit-learn's SimpleImputer, with a median that needs one column's memory at a time.
-
-    scikit-learn takes the median of every column at once through a masked array, which holds
-    several sorted copies of the whole table: about four times the numeric data at the peak of
-    a training run. Here each column's present values are copied and partitioned in turn, and
-    the statistics are the same numbers.
-    """
-    import numpy as np
+def _released_imputer_class() -> type[SimpleImputer]:
     from sklearn.impute import SimpleImputer
-    from sklearn.utils._mask import _get_mask
 
-    class LowMemorySimpleImputer(SimpleImputer):
-        """SimpleImputer whose median is computed one column at a time."""
-
-        def _dense_fit(self, X: Any, strategy: Any, missing_values: Any, fill_value: Any) -> Any:
-            if strategy != "median":
-                return super()._dense_fit(X, strategy, missing_values, fill_value)
-            missing = _get_mask(X, missing_values)
-            self._fit_indicator(missing)
-            empty = 0.0 if self.keep_empty_features else np.nan
-            medians = np.empty(X.shape[1])
-            for column in range(X.shape[1]):
-                present = X[~missing[:, column], column]
-                medians[column] = np.median(present) if present.size else empty
-            return medians
-
-    LowMemorySimpleImputer.__module__ = __name__
-    LowMemorySimpleImputer.__qualname__ = "LowMemorySimpleImputer"
-    return LowMemorySimpleImputer
+    released = type("LowMemorySimpleImputer", (SimpleImputer,), {"__module__": __name__})
+    released.__doc__ = "SimpleImputer, under the name models released before kept it by."
+    return released
