@@ -12,4 +12,6 @@ echo "== mypy";          mypy
 echo "== import-linter"; lint-imports
 # Two workers (the machine has two cores); a test file stays on one worker, so module fixtures build once.
 # Files are handed out in collection order (end-to-end first, see tests/conftest.py), not by test count.
-echo "== pytest";        pytest -n 2 --dist loadfile --no-loadscope-reorder --cov=factory --cov=components --cov-report=term:skip-covered "$@"
+# pytest-randomly shuffles the order within that (it prints its seed; `--randomly-seed=N` replays a run),
+# so a test that depends on another's leftovers fails here. The slowest tests are listed.
+echo "== pytest";        pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15 --cov=factory --cov=components --cov-report=term:skip-covered "$@"

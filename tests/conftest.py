@@ -30,7 +30,12 @@ BIN = Path(sys.executable).parent
 
 def copy_project(target: Path) -> Path:
     """Copy the project's sources and configs (no build outputs, no caches) into `target`."""
-    ignore = shutil.ignore_patterns("__pycache__", "artifacts", "dvc.lock", ".gitignore")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        # a use case's build outputs and lock, and caches; factory/artifacts is code
+        outputs = {"artifacts", "dvc.lock"} if Path(folder).parent.name == "use_cases" else set()
+        return {name for name in names if name in outputs or name in ("__pycache__", ".gitignore")}
+
     for item in PROJECT_ITEMS:
         source = REPO / item
         if source.is_dir():
@@ -61,12 +66,23 @@ def project_env(root: Path) -> dict[str, str]:
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-randomly shuffled them: its order is kept within each group
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """End-to-end tests first, keeping their order otherwise.
+    """End-to-end tests first; the steps of a story in the order they are written.
 
     The test command hands whole files to two workers in collection order; a long end-to-end
-    file handed out last would run alone while the other worker idles.
+    file handed out last would run alone while the other worker idles. A module marked
+    `story` is one sequence on a shared repository (release, then refuse, then roll back...):
+    its tests keep the places the shuffle gave them, filled in the order they are written.
     """
+    stories: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        if item.get_closest_marker("story") is not None:
+            stories.setdefault(item.nodeid.split("::")[0], []).append(index)
+    for places in stories.values():
+        steps = sorted((items[place] for place in places), key=lambda item: item.location[1])
+        for place, step in zip(places, steps, strict=True):
+            items[place] = step
     items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
 
 

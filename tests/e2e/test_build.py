@@ -16,7 +16,7 @@ from factory.ci.verify import locked_outputs
 from tests.conftest import BIN, REPO, Runner, clone_built_examples, init_repo, project_env
 from tests.conftest import run_factory as factory
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.story]
 
 USE_CASES = ("churn", "customer-value", "wine-cultivar")
 PIPELINES = ("dvc.yaml", *(f"use_cases/{name}/dvc.yaml" for name in USE_CASES))
@@ -75,7 +75,7 @@ def test_build_makes_every_output_and_a_metrics_table(built: tuple[Path, Runner,
     assert re.fullmatch(r"[0-9a-f]{40}", lineage["git"]["commit"])
     assert lineage["data_products"]["customers"]["md5"]
     assert "../../components/models/random_forest_classifier.py" in lineage["stages"]["train"]
-    if kernels._has_avx2():  # the stages, run by DVC in warm children, computed with the pinned kernels
+    if kernels._has_avx2():  # the stages, run in the stage server's children, computed with the pinned kernels
         assert lineage["kernels"]["blas"] == [{"kernels": "Haswell", "threads": 1}]
         assert "X86_V4" not in lineage["kernels"]["numpy_loops"]
         assert "- **Numeric kernels:** BLAS Haswell (1 thread); numpy loops" in card
@@ -121,14 +121,14 @@ def test_rebuilds_are_incremental_and_precise(built: tuple[Path, Runner, str]) -
 
 def test_two_clean_builds_are_byte_identical(built: tuple[Path, Runner, str], tmp_path: Path) -> None:
     """The second build runs two pipelines at once (`-j 2`), every stage in a new process (no
-    warm server): same bytes as the first, sequential one, whose stages ran in warm children."""
+    stage server): same bytes as the first, sequential one, whose stages ran in the server's children."""
     assert any(name.endswith("model.skops") for name in FIRST_BUILD)
     root = tmp_path / "again"
     init_repo(root)
     done = subprocess.run(
-        [str(BIN / "factory"), "build", "-j", "2"],
+        [str(BIN / "factory"), "build", "-j", "2", "--fresh-processes"],
         cwd=root,
-        env={**project_env(root), "FACTORY_WARM": "0"},
+        env=project_env(root),
         capture_output=True,
         text=True,
         check=False,

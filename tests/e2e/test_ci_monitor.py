@@ -10,7 +10,7 @@ import pytest
 from factory.monitor.log import read_log
 from tests.conftest import Runner, clone_built_examples, run_factory
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.story]
 
 NAME = "wine-cultivar"
 

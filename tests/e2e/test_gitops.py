@@ -21,7 +21,7 @@ from tests.conftest import Runner, clone_built_examples, make_runner, project_en
 from tests.e2e.test_release import scoring_input
 from tests.test_cli_inprocess import run_main
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.story]
 
 NEW = "wine-lite"
 CONFIG = f"use_cases/{NEW}/config.yaml"

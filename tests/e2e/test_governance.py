@@ -23,7 +23,7 @@ from tests.conftest import Runner, clone_built_examples
 from tests.conftest import run_factory as factory
 from tests.test_cli_inprocess import run_main
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.story]
 
 WINE = "wine-cultivar"
 CHROMIUM = Path("/usr/bin/chromium")

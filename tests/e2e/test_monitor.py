@@ -14,7 +14,7 @@ from factory.monitor.log import read_log
 from tests.conftest import BIN, clone_built_examples, project_env
 from tests.test_cli_inprocess import run_main
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.story]
 
 NAME = "wine-cultivar"
 

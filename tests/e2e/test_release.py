@@ -17,7 +17,7 @@ from factory.release import registry_state
 from tests.conftest import BIN, Runner, init_repo, make_runner, project_env
 from tests.conftest import run_factory as factory
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.story]
 
 NAME = "wine-cultivar"
 CONFIG = f"use_cases/{NAME}/config.yaml"

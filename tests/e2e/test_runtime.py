@@ -12,18 +12,23 @@ import yaml
 from tests.conftest import Runner, clone_built_examples
 from tests.conftest import run_factory as factory
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.story]
 
 ARTIFACTS = Path("use_cases/wine-cultivar/artifacts")
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """A real local Dask cluster: a scheduler and two single-threaded worker processes."""
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real local Dask cluster: a scheduler and two single-threaded worker processes (their files in tmp)."""
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, protocol="tcp", dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        protocol="tcp",
+        dashboard_address=None,
+        local_directory=str(tmp_path_factory.mktemp("dask")),
     ) as local:
         yield local.scheduler_address
 

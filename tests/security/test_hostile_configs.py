@@ -253,7 +253,9 @@ def test_honest_configs_with_odd_text_check_and_build_cleanly(
     run("git", "add", "-A", check=True)
     run("git", "commit", "-q", "-m", "project", check=True)
     outside_before = fingerprint(probe.outside)
-    env = {**project_env(root), SECRET_VARIABLE: SECRET}
+    temporary = tmp_path / "tmp"  # the build's temporary folder: nothing may be left in it
+    temporary.mkdir()
+    env = {**project_env(root), SECRET_VARIABLE: SECRET, "TMPDIR": str(temporary)}
 
     outputs = []
     for command in (["check"], ["compile"], ["build"]):
@@ -279,6 +281,7 @@ def test_honest_configs_with_odd_text_check_and_build_cleanly(
     record(request, "accepted", verdict)
     assert not verdict["traceback"] and not verdict["written_outside"] and not verdict["leaked"]
     assert not verdict["processes_left"], "a process the build started still runs with its environment"
+    assert list(temporary.iterdir()) == [], "the build left files in its temporary folder"
 
 
 def corpus_figures(folder: Path) -> str | None:
