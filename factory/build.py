@@ -104,6 +104,7 @@ class TargetResult:
     ok: bool
     seconds: float
     stages_run: list[str] = field(default_factory=list)
+    stages_restored: list[str] = field(default_factory=list)  # from DVC's run cache, their commands not run
     stages_failed: list[str] = field(default_factory=list)
     output_tail: str = ""
 
@@ -305,6 +306,7 @@ def reproduce(
         ok=result.ok,
         seconds=time.perf_counter() - started,
         stages_run=result.ran,
+        stages_restored=result.restored,
         stages_failed=sorted(set(failed)),
         output_tail="\n".join(tail),
     )

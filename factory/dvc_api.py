@@ -6,12 +6,15 @@ only here, after checking that the installed DVC is one pyproject.toml declares:
 `Repo(_wait_for_lock=True)`, which the command line's `--wait-for-lock` sets, and the
 `repro_fn` hook of `Repo.reproduce`, which runs each stage (`Stage.reproduce`, then
 `Stage.dump` when it ran, as DVC's own does) and through which the build learns which stages
-ran, which were current and which failed.
+ran, which were current and which failed. A stage DVC restored from its run cache was
+reproduced without its command: the command's environment (`run_env`) is asked for only when
+the command runs, which is how the two are told apart.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +35,7 @@ class Reproduction:
     """What one `reproduce` did, stage by stage (stages named `file:stage`, as DVC addresses them)."""
 
     ran: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
     current: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     error: str | None = None
@@ -43,12 +47,20 @@ class Reproduction:
 
     def as_dict(self) -> dict[str, Any]:
         """The result as plain data, to pass between processes."""
-        return {"ran": self.ran, "current": self.current, "failed": self.failed, "error": self.error}
+        return {
+            "ran": self.ran,
+            "restored": self.restored,
+            "current": self.current,
+            "failed": self.failed,
+            "error": self.error,
+        }
 
     @classmethod
     def from_dict(cls, value: Mapping[str, Any]) -> Reproduction:
         """The result passed as plain data."""
-        return cls(list(value["ran"]), list(value["current"]), list(value["failed"]), value["error"])
+        return cls(
+            list(value["ran"]), list(value["restored"]), list(value["current"]), list(value["failed"]), value["error"]
+        )
 
 
 @contextlib.contextmanager
@@ -85,8 +97,10 @@ def reproduce(
     from dvc.exceptions import DvcException
 
     result = Reproduction()
+    command_env = _CommandEnvironment(run_env or {})
 
     def run_stage(stage: Any, **kwargs: Any) -> Any:
+        command_env.asked = False
         try:
             changed = stage.reproduce(**kwargs)
         except BaseException:
@@ -94,7 +108,8 @@ def reproduce(
             raise
         if changed and not kwargs.get("dry", False):
             stage.dump(update_pipeline=False)
-        (result.ran if changed else result.current).append(_qualified(stage.addressing))
+        outcome = result.current if not changed else result.ran if command_env.asked else result.restored
+        outcome.append(_qualified(stage.addressing))
         return changed
 
     with opened(root, wait_for_lock) as repo:
@@ -104,12 +119,35 @@ def reproduce(
                 single_item=single_item,
                 on_error="keep-going" if keep_going else "fail",
                 force=force,
-                run_env=dict(run_env or {}),
+                run_env=command_env,
                 repro_fn=run_stage,
             )
         except DvcException as exc:
             result.error = _message(exc)
     return result
+
+
+class _CommandEnvironment(Mapping[str, str]):
+    """What a stage's command adds to its environment; it notes that DVC asked for it (the command ran)."""
+
+    def __init__(self, added: Mapping[str, str]) -> None:
+        # never empty, as DVC asks only for a non-empty one: PATH as it is, which changes nothing
+        self._added = {"PATH": os.environ.get("PATH", ""), **added}
+        self.asked = False
+
+    def keys(self) -> Any:
+        self.asked = True
+        return self._added.keys()
+
+    def __getitem__(self, key: str) -> str:
+        return self._added[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self.asked = True
+        return iter(self._added)
+
+    def __len__(self) -> int:
+        return len(self._added)
 
 
 def status(root: Path, targets: Sequence[str] = ()) -> dict[str, Any]:

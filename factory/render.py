@@ -50,14 +50,23 @@ def build_progress(
         progress.update(tasks[target.label], description=f"{target.label}: dvc repro")
 
     def on_done(result: TargetResult) -> None:
-        stages = [stage.rsplit(":", 1)[-1] for stage in result.stages_run]
-        ran = ", ".join(stages) if stages else "up to date, nothing ran"
+        ran = _stages_done(result)
         state = "[green]built[/]" if result.ok else "[red]FAILED[/]"
         progress.update(tasks[result.target.label], completed=1, description=f"{result.target.label}: {state} ({ran})")
         progress.stop_task(tasks[result.target.label])
 
     with progress:
         yield on_start, on_done
+
+
+def _stages_done(result: TargetResult) -> str:
+    """What a pipeline's reproduction did: the stages that ran, those DVC restored, or nothing."""
+    ran = ", ".join(stage.rsplit(":", 1)[-1] for stage in result.stages_run)
+    restored = ", ".join(stage.rsplit(":", 1)[-1] for stage in result.stages_restored)
+    if restored:
+        ran = f"{ran}; " if ran else ""
+        return f"{ran}restored from DVC's run cache: {restored}"
+    return ran or "up to date, nothing ran"
 
 
 def metrics_table(report: BuildReport) -> Table:

@@ -131,7 +131,8 @@ def test_pull_request_merge_release_and_score(
     loop.ci_run(sys.executable, "-m", "dvc", "cache", "dir", "--local", str(loop.work / ".dvc/cache"), check=True)
     assert loop.factory("ci", "plan", "--base", "HEAD~1", run=loop.ci_run) == (0, f"{NEW}\n")
     code, output = loop.factory("build", NEW, run=loop.ci_run)
-    assert code == 0 and "wine-lite: built (up to date, nothing ran)" in output, output
+    # nothing reran: DVC restored every stage from its run cache
+    assert code == 0 and "wine-lite: built (restored from DVC's run cache: prepare, train, evaluate" in output, output
     code, output = loop.factory("ci", "release", "--base", "HEAD~1", run=loop.ci_run)
     assert code == 0, output
     assert "released" in output and f"{NEW}@v1.0.0" in output and "production" in output
