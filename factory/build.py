@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from factory import dvc_api
-from factory.compile import USE_CASE_STAGES, check_compiled
+from factory.compile import USE_CASE_STAGES, compiled
 from factory.dvcrun import DvcServer
 from factory.errors import BuildError
 from factory.interrupts import watch_for_ctrl_c
@@ -83,6 +83,7 @@ class BuildPlan:
     jobs: int
     stages: StageServer
     dvc: DvcServer
+    compiled: tuple[Path, ...] = ()  # generated files the plan brought up to date
 
     def close(self) -> None:
         """End the build's processes, for a plan that is not run."""
@@ -132,9 +133,13 @@ class BuildReport:
 
 
 def plan_build(
-    paths: ProjectPaths, names: list[str] | None = None, jobs: int = 1, fresh_processes: bool = False
+    paths: ProjectPaths,
+    names: list[str] | None = None,
+    jobs: int = 1,
+    fresh_processes: bool = False,
+    frozen: bool = False,
 ) -> BuildPlan:
-    """Check the generated files are current, then plan the products and use case pipelines to run.
+    """Compile what is stale (with `frozen`: refuse it), then plan the products and use case pipelines to run.
 
     The build's stage server and first DVC process start meanwhile; for a build of everything
     that process runs `dvc status` at once, as its answer does not depend on the plan. For
@@ -147,10 +152,10 @@ def plan_build(
         stages.start()
     server = DvcServer(paths.root, stages.environment)
     server.start()
-    if names is None:
-        server.submit({"op": "status", "targets": []})
     try:
-        project = check_compiled(paths, names)
+        project, written = compiled(paths, names, frozen)
+        if names is None:  # after the compile: the status must see the pipelines as they will run
+            server.submit({"op": "status", "targets": []})
     except BaseException:
         server.close(kill=True)
         stages.stop()
@@ -171,7 +176,7 @@ def plan_build(
         targets.append(BuildTarget(name, (pipeline,), tuple(f"{pipeline}:{stage}" for stage in USE_CASE_STAGES)))
     if names is not None:
         server.submit({"op": "status", "targets": [item for target in targets for item in target.dvc_targets]})
-    return BuildPlan(paths, tuple(targets), project.use_cases, jobs, stages, server)
+    return BuildPlan(paths, tuple(targets), project.use_cases, jobs, stages, server, tuple(written))
 
 
 def run_build(

@@ -41,10 +41,16 @@ def _paths() -> Any:
     return ProjectPaths(find_root())
 
 
+# Without a terminal (a CI log, a pipe) nothing is cut to fit 80 columns: a table is as wide as
+# its cells and a path is whole.
+UNBOUNDED_WIDTH = 10_000
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else UNBOUNDED_WIDTH)
 
 
 @app.command()
@@ -85,14 +91,20 @@ def build(
     fresh_processes: Annotated[
         bool, typer.Option("--fresh-processes", help="every stage in a new process, as `dvc repro` runs it (slower)")
     ] = False,
+    frozen: Annotated[
+        bool, typer.Option("--frozen", help="refuse stale generated files instead of compiling them (for CI)")
+    ] = False,
 ) -> None:
-    """Check the compiled files, then `dvc repro` the data products and each use case's pipeline."""
+    """Compile what is stale, then `dvc repro` the data products and each use case's pipeline."""
     from factory.build import plan_build, run_build
-    from factory.render import build_progress, metrics_table
+    from factory.render import build_progress, compiled_files, metrics_table
 
     console = _console()
-    with plan_build(_paths(), names, jobs, fresh_processes) as plan, build_progress(console, plan) as progress:
-        report = run_build(plan, *progress)
+    with plan_build(_paths(), names, jobs, fresh_processes, frozen) as plan:
+        if plan.compiled:
+            console.print(compiled_files(plan), markup=False)
+        with build_progress(console, plan) as progress:
+            report = run_build(plan, *progress)
     console.print(metrics_table(report))
     report.raise_for_failures()
 

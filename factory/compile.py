@@ -73,12 +73,23 @@ def write_files(files: Iterable[GeneratedFile]) -> list[Path]:
 
 def check_compiled(paths: ProjectPaths, names: list[str] | None = None) -> Project:
     """Raise `StaleError` naming every generated file that is stale or missing; else the validated project."""
+    project, _ = compiled(paths, names, frozen=True)
+    return project
+
+
+def compiled(paths: ProjectPaths, names: list[str] | None = None, frozen: bool = False) -> tuple[Project, list[Path]]:
+    """The validated project, its generated files brought up to date; also the files that were written.
+
+    With `frozen` nothing is written: a stale or missing file is a `StaleError` naming each (as
+    CI wants it, like `npm ci` or `cargo --locked`).
+    """
     project = load_project(paths, names)
-    stale = stale_files(generated_files(project))
-    if stale:
+    files = generated_files(project)
+    stale = stale_files(files)
+    if stale and frozen:
         listing = "\n".join(f"  - {paths.rel(path)}" for path in stale)
         raise StaleError(f"generated files are stale or missing (run `factory compile`):\n{listing}")
-    return project
+    return project, write_files(files) if stale else []
 
 
 # ---------------------------------------------------------------- root pipeline

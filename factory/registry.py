@@ -13,7 +13,8 @@ Calling conventions, by kind:
 - ``metric(params, y_true, y_pred, y_proba, labels) -> float``
 - ``drift(params, reference, current) -> (statistic, drifted)``: numeric tests get two 1-D
   float arrays of non-null values; categorical tests get two count arrays aligned on the
-  same categories. `applies_to` says which of the two a test accepts.
+  same categories. `applies_to` says which of the two a test accepts, and `measure` what its
+  statistic is: a "p-value" (drift below the threshold) or a "distance" (drift at or above).
 
 Component modules import heavy libraries inside their functions, so loading the whole
 catalogue stays cheap and each stage pays only for what it runs.
@@ -121,6 +122,7 @@ class Component:
     reads_products: Callable[[Any], list[str]] | None = None
     reads_files: Callable[[Any], list[str]] | None = None
     applies_to: tuple[str, ...] = ()
+    measure: str = ""  # a drift test's figure: "p-value" (drift below the threshold) or "distance" (at or above)
 
     @property
     def summary(self) -> str:
@@ -168,6 +170,7 @@ def register(
     reads_products: Callable[[Any], list[str]] | None = None,
     reads_files: Callable[[Any], list[str]] | None = None,
     applies_to: tuple[str, ...] = (),
+    measure: str = "",
 ) -> Callable[[F], F]:
     """Register a component function under `kind` and `name`."""
     if kind not in KINDS:
@@ -195,6 +198,7 @@ def register(
             reads_products=reads_products,
             reads_files=reads_files,
             applies_to=applies_to,
+            measure=measure,
         )
         return function
 

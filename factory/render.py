@@ -27,6 +27,7 @@ from factory.governance.audit import AuditReport
 from factory.governance.inventory import InventoryRow
 from factory.governance.lineage import FileHash, Lineage, ProductLineage
 from factory.io import canonical_json
+from factory.monitor.drift import drift_figures
 from factory.monitor.workflow import MonitorOutcome, SimulationSummary
 from factory.release.registry_state import VersionInfo
 from factory.release.workflow import ReleaseOutcome, gate_rows
@@ -37,7 +38,20 @@ from factory.spec import DataProductSpec, UseCaseSpec, json_schema
 def build_progress(
     console: Console, plan: BuildPlan
 ) -> Iterator[tuple[Callable[[BuildTarget], None], Callable[[TargetResult], None]]]:
-    """A progress line per pipeline; yields the start and done callbacks for `run_build`."""
+    """A progress line per pipeline; yields the start and done callbacks for `run_build`.
+
+    Without a terminal, one plain line per pipeline as it finishes: no spinner, nothing redrawn.
+    """
+    if not console.is_terminal:
+
+        def finished(result: TargetResult) -> None:
+            state = "built" if result.ok else "FAILED"
+            console.print(
+                f"{result.target.label}: {state} ({_stages_done(result)}) {result.seconds:.1f} s", markup=False
+            )
+
+        yield (lambda _target: None), finished
+        return
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
     )
@@ -57,6 +71,12 @@ def build_progress(
 
     with progress:
         yield on_start, on_done
+
+
+def compiled_files(plan: BuildPlan) -> str:
+    """The generated files a build compiled before it ran, one per line."""
+    listing = "\n".join(f"  {plan.paths.rel(path)}" for path in plan.compiled)
+    return f"compiled {len(plan.compiled)} stale or missing file(s) first:\n{listing}"
 
 
 def _stages_done(result: TargetResult) -> str:
@@ -224,14 +244,15 @@ def monitoring_report(outcome: MonitorOutcome) -> Table:
     caption = f"{verdict}\nreport: {outcome.report_html}\nlog: {outcome.log}"
     title = f"{record.use_case} {record.version}: {record.rows} rows, {len(record.drifted_features)} feature(s) drifted"
     table = Table(title=title, caption=caption)
-    for heading in ("column", "test", "statistic", "threshold", "null share", "verdict"):
+    for heading in ("column", "test", "measured", "drift when", "null share", "verdict"):
         table.add_column(heading)
     for column in [*outcome.drift.features, outcome.drift.prediction]:
+        measured, drift_when = drift_figures(column.test, column.statistic, column.threshold)
         table.add_row(
             column.name,
             column.test,
-            _figure(column.statistic),
-            str(column.threshold),
+            measured,
+            drift_when,
             f"{column.reference_null_share:.3f} -> {column.current_null_share:.3f}",
             "[red]DRIFT[/]" if column.drifted else "[green]ok[/]",
         )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from factory.build import PRODUCTS_LABEL, plan_build
 from factory.compile import USE_CASE_STAGES
+from factory.errors import StaleError
 from factory.paths import ProjectPaths
 
 
@@ -34,3 +36,19 @@ def test_a_build_of_named_use_cases_builds_only_their_products(project: Path) ->
         (PRODUCTS_LABEL, ("dvc.yaml:wine",)),
         ("wine-cultivar", ("use_cases/wine-cultivar/dvc.yaml",)),
     ]
+
+
+def test_a_build_compiles_what_is_stale_and_frozen_refuses_it(project: Path) -> None:
+    """As `uv`, `cargo` and `npm ci`: a build brings its generated files up to date; `--frozen` (CI) refuses."""
+    config = project / "use_cases/wine-cultivar/config.yaml"
+    config.write_text(config.read_text().replace("seed: 11", "seed: 12", 1))
+    params = project / "use_cases/wine-cultivar/params.yaml"
+    before = params.read_text()
+    with pytest.raises(StaleError, match=r"use_cases/wine-cultivar/params.yaml"):
+        plan_build(ProjectPaths(project), ["wine-cultivar"], frozen=True)
+    assert params.read_text() == before
+    with plan_build(ProjectPaths(project), ["wine-cultivar"]) as plan:
+        assert [ProjectPaths(project).rel(path) for path in plan.compiled] == ["use_cases/wine-cultivar/params.yaml"]
+    assert "seed: 12" in params.read_text()
+    with plan_build(ProjectPaths(project), ["wine-cultivar"], frozen=True) as plan:
+        assert plan.compiled == ()

@@ -15,11 +15,11 @@ from tests.conftest import REPO, copy_project, project_env
 
 
 def run_main(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path, *args: str
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path, *args: str, columns: str = "200"
 ) -> tuple[int, str, str]:
     monkeypatch.chdir(cwd)
     monkeypatch.setattr(sys, "argv", ["factory", *args])
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("COLUMNS", columns)
     monkeypatch.delenv("FACTORY_STAGE_SERVER", raising=False)  # a stage runs here, where capsys sees its output
     try:
         main()
@@ -41,6 +41,19 @@ def test_read_only_commands(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     assert code == 0 and json.loads(out)["title"] == "UseCaseSpec"
     code, _, err = run_main(monkeypatch, capsys, REPO, "components", "gadget")
     assert code == 2 and "unknown component kind 'gadget'" in err
+
+
+def test_without_a_terminal_nothing_is_cut_at_80_columns(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CI log: tables as wide as their cells, paths whole, even where COLUMNS says 80."""
+    code, out, _ = run_main(monkeypatch, capsys, REPO, "inventory", columns="80")
+    assert code == 0
+    for cell in ("retention-analytics@example.com", "marketing-science@example.com", "customer-usage"):
+        assert cell in out, f"{cell!r} was cut:\n{out}"
+    code, out, _ = run_main(monkeypatch, capsys, REPO, "components", "source", columns="80")
+    assert code == 0 and "Load a scikit-learn bundled dataset (iris, wine, breast_cancer, diabetes) as a table." in out
+    assert max(len(line) for line in out.splitlines()) > 80
 
 
 def test_bad_input_exits_2_without_traceback(

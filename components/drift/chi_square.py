@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-@register("drift", "chi_square", PValueParams, applies_to=(CATEGORICAL,))
+@register("drift", "chi_square", PValueParams, applies_to=(CATEGORICAL,), measure="p-value")
 def chi_square(params: PValueParams, reference: np.ndarray, current: np.ndarray) -> tuple[float, bool]:
     """Chi-square test of homogeneity: are the category frequencies the same? Returns the p-value.
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-@register("drift", "jensen_shannon", DistanceParams, applies_to=(CATEGORICAL,))
+@register("drift", "jensen_shannon", DistanceParams, applies_to=(CATEGORICAL,), measure="distance")
 def jensen_shannon(params: DistanceParams, reference: np.ndarray, current: np.ndarray) -> tuple[float, bool]:
     """Jensen-Shannon distance (base 2, from 0 for equal to 1 for disjoint frequencies).
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-@register("drift", "ks", PValueParams, applies_to=(NUMERIC,))
+@register("drift", "ks", PValueParams, applies_to=(NUMERIC,), measure="p-value")
 def ks(params: PValueParams, reference: np.ndarray, current: np.ndarray) -> tuple[float, bool]:
     """Kolmogorov-Smirnov: do the two samples come from one distribution? Returns the p-value.
 

@@ -20,7 +20,7 @@ class PsiParams(ComponentParams):
     floor: float = Field(default=1e-4, gt=0.0, lt=0.01, description="share given to empty bins (avoids log 0)")
 
 
-@register("drift", "psi", PsiParams, applies_to=(NUMERIC,))
+@register("drift", "psi", PsiParams, applies_to=(NUMERIC,), measure="distance")
 def psi(params: PsiParams, reference: np.ndarray, current: np.ndarray) -> tuple[float, bool]:
     """Population stability index over bins at the reference's quantiles.
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-@register("drift", "wasserstein", DistanceParams, applies_to=(NUMERIC,))
+@register("drift", "wasserstein", DistanceParams, applies_to=(NUMERIC,), measure="distance")
 def wasserstein(params: DistanceParams, reference: np.ndarray, current: np.ndarray) -> tuple[float, bool]:
     """Wasserstein (earth mover's) distance in units of the reference's standard deviation.
 

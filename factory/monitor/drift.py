@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 BATCH_SKETCH_SIZE = 10_000
 
 
+def drift_figures(test: str, statistic: float | None, threshold: float) -> tuple[str, str]:
+    """What a drift test measured and when it calls drift, named: ("p-value 0.9991", "p-value < 0.05")."""
+    measure = registry.get("drift", test).measure or "statistic"
+    shown = "n/a" if statistic is None else f"{statistic:.4g}"
+    below = measure == "p-value"
+    return f"{measure} {shown}", f"{measure} {'<' if below else '>='} {threshold:g}"
+
+
 @dataclass(frozen=True)
 class ColumnDrift:
     """One column's verdict: the test on its values and the change in its share of missing values."""

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from factory import registry
-from factory.monitor.drift import ColumnDrift
+from factory.monitor.drift import ColumnDrift, drift_figures
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,7 +58,7 @@ def column_plot(column: ColumnDrift, reference: Mapping[str, Any], current: pd.S
         axes.bar(positions + 0.2, [counts.get(c, 0) / current_total for c in categories], 0.4, label="current")
         axes.set_xticks(positions, categories, rotation=30, ha="right")
         axes.set(xlabel=column.name, ylabel="share")
-    axes.set_title(f"{column.name}: {column.test} {_figure(column.statistic)}")
+    axes.set_title(f"{column.name}: {column.test}, {drift_figures(column.test, column.statistic, column.threshold)[0]}")
     axes.legend()
     return _png(figure)
 
@@ -89,8 +89,7 @@ def render_html(report: Mapping[str, Any], plots: Mapping[str, str]) -> str:
                     column["name"],
                     column["type"],
                     column["test"],
-                    _figure(column["statistic"]),
-                    column["threshold"],
+                    *drift_figures(column["test"], column["statistic"], column["threshold"]),
                     f"{column['reference_null_share']:.3f} -> {column['current_null_share']:.3f}",
                 )
             )
@@ -126,7 +125,7 @@ figure {{ display: inline-block; margin: 0.5em; }}
 <h2>Drift</h2>
 <p>{len(report["drifted_features"])} of {len(report["features"])} features drifted
 (share {report["drifted_share"]:.2f}, dataset drift from {report["policy"]["dataset_drift_share"]}).</p>
-<table><tr><th>column</th><th>type</th><th>test</th><th>statistic</th><th>threshold</th>
+<table><tr><th>column</th><th>type</th><th>test</th><th>measured</th><th>drift when</th>
 <th>null share (reference -> current)</th><th>verdict</th></tr>
 {"".join(rows)}
 </table>

@@ -73,3 +73,20 @@ def test_each_test_declares_what_it_applies_to() -> None:
         "psi": ("numeric",),
         "wasserstein": ("numeric",),
     }
+
+
+def test_every_drift_test_names_what_it_measures_and_when_it_is_drift() -> None:
+    """A p-value of 0.9991 is no drift at 0.05: the report says which figure it shows and which way."""
+    from factory import registry
+    from factory.monitor.drift import drift_figures
+
+    assert {c.name: c.measure for c in registry.components("drift")} == {
+        "chi_square": "p-value",
+        "jensen_shannon": "distance",
+        "ks": "p-value",
+        "psi": "distance",
+        "wasserstein": "distance",
+    }
+    assert drift_figures("ks", 0.99912, 0.05) == ("p-value 0.9991", "p-value < 0.05")
+    assert drift_figures("psi", 0.31, 0.2) == ("distance 0.31", "distance >= 0.2")
+    assert drift_figures("wasserstein", None, 0.1) == ("distance n/a", "distance >= 0.1")
