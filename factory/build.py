@@ -108,6 +108,7 @@ class TargetResult:
     stages_restored: list[str] = field(default_factory=list)  # from DVC's run cache, their commands not run
     stages_failed: list[str] = field(default_factory=list)
     output_tail: str = ""
+    not_built_because: str = ""  # set when the pipeline was not even tried, e.g. a product it reads failed
 
 
 @dataclass
@@ -331,7 +332,14 @@ def _reads_any(spec: UseCaseSpec, products: set[str]) -> bool:
 
 def _blocked_by_products(target: BuildTarget, failed: set[str]) -> TargetResult:
     reason = "the data products" if ALL_PRODUCTS in failed else "data product(s) " + ", ".join(sorted(failed))
-    return TargetResult(target, ok=False, seconds=0.0, output_tail=f"not built: {reason} failed (see {PRODUCTS_LABEL})")
+    because = f"{reason} failed"
+    return TargetResult(
+        target,
+        ok=False,
+        seconds=0.0,
+        output_tail=f"not built: {because} (see {PRODUCTS_LABEL})",
+        not_built_because=because,
+    )
 
 
 def read_metrics(paths: ProjectPaths, name: str) -> dict[str, Any]:

@@ -325,15 +325,19 @@ def _report_written(paths: Any, written: list[Path], next_step: str) -> None:
 
 
 def _ask(value: str | None, question: str, default: str | None, no_input: bool) -> str:
-    """The option's value, else a prompt (or its default with --no-input)."""
+    """The option's value, else a prompt (or its default with --no-input); with no terminal to ask, a usage error."""
     if value is not None:
         return value
+    option = "--" + question.replace("_", "-")
     if no_input:
         if default is None:
-            from factory.errors import ConfigError
-
-            raise ConfigError.single("factory new", question, "a value (required with --no-input)")
+            raise typer.BadParameter(f"a value is required with --no-input: give {option}")
         return default
+    if not sys.stdin.isatty():
+        raise typer.BadParameter(
+            f"there is no terminal to ask for {question}: give {option} (and the other options), "
+            "or --no-input to take the defaults"
+        )
     return str(typer.prompt(question, default=default))
 
 

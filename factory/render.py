@@ -45,10 +45,7 @@ def build_progress(
     if not console.is_terminal:
 
         def finished(result: TargetResult) -> None:
-            state = "built" if result.ok else "FAILED"
-            console.print(
-                f"{result.target.label}: {state} ({_stages_done(result)}) {result.seconds:.1f} s", markup=False
-            )
+            console.print(f"{result.target.label}: {outcome(result, plain=True)} {result.seconds:.1f} s")
 
         yield (lambda _target: None), finished
         return
@@ -64,9 +61,9 @@ def build_progress(
         progress.update(tasks[target.label], description=f"{target.label}: dvc repro")
 
     def on_done(result: TargetResult) -> None:
-        ran = _stages_done(result)
-        state = "[green]built[/]" if result.ok else "[red]FAILED[/]"
-        progress.update(tasks[result.target.label], completed=1, description=f"{result.target.label}: {state} ({ran})")
+        progress.update(
+            tasks[result.target.label], completed=1, description=f"{result.target.label}: {outcome(result)}"
+        )
         progress.stop_task(tasks[result.target.label])
 
     with progress:
@@ -77,6 +74,19 @@ def compiled_files(plan: BuildPlan) -> str:
     """The generated files a build compiled before it ran, one per line."""
     listing = "\n".join(f"  {plan.paths.rel(path)}" for path in plan.compiled)
     return f"compiled {len(plan.compiled)} stale or missing file(s) first:\n{listing}"
+
+
+def outcome(result: TargetResult, plain: bool = False) -> str:
+    """What happened to one pipeline, in words: built (and how), failed at which stage, or why it was not built."""
+    if result.not_built_because:
+        text = f"not built: {result.not_built_because}"
+        return text if plain else f"[yellow]{text}[/]"
+    if result.ok:
+        return f"built ({_stages_done(result)})" if plain else f"[green]built[/] ({_stages_done(result)})"
+    where = ", ".join(stage.rsplit(":", 1)[-1] for stage in result.stages_failed) or "before any stage"
+    done = f"; {_stages_done(result)} before it" if result.stages_run or result.stages_restored else ""
+    text = f"FAILED at {where}{done}"
+    return text if plain else f"[red]{text}[/]"
 
 
 def _stages_done(result: TargetResult) -> str:
@@ -94,11 +104,15 @@ def metrics_table(report: BuildReport) -> Table:
     table = Table(title="Use cases")
     for column in ("use case", "status", "primary metric", "other metrics"):
         table.add_column(column, no_wrap=column != "other metrics")
-    failed = {result.target.label for result in report.failed}
+    failed = {result.target.label: result for result in report.failed}
     for name, metrics in report.metrics.items():
         spec = report.specs[name]
-        status = "[red]failed[/]" if name in failed else ("[green]built[/]" if metrics else "[yellow]not built[/]")
         primary = spec.evaluation.primary_metric
+        if name in failed:  # the metrics on disk are an earlier build's: not shown as this one's
+            status = outcome(failed[name]).replace("FAILED", "failed")
+            table.add_row(name, status, f"{primary} -", "(an earlier build's metrics are not shown)")
+            continue
+        status = "[green]built[/]" if metrics else "[yellow]not built[/]"
         others = ", ".join(f"{key} {_figure(metrics.get(key))}" for key in spec.evaluation.all_metrics[1:])
         table.add_row(name, status, f"{primary} {_figure(metrics.get(primary))}", others)
     return table

@@ -95,6 +95,7 @@ def test_build_and_show_in_process(
     monkeypatch.setenv("PYTHONPATH", str(project))
     code, out, err = run_main(monkeypatch, capsys, project, "build", "wine-cultivar")
     assert code == 1
-    assert "wine-cultivar: FAILED" in out
+    assert "wine-cultivar: FAILED at prepare" in out
+    assert "(an earlier build's metrics are not shown)" in out and "accuracy 0." not in out
     assert "1 pipeline(s) failed: wine-cultivar" in err
     assert "generated files are stale" not in err

@@ -13,7 +13,7 @@ from factory.compile import USE_CASE_STAGES, plan_compile, stage_params, stale_f
 from factory.compose import load_project
 from factory.errors import ErrorGroup
 from factory.paths import ProjectPaths
-from tests.conftest import Runner, snapshot
+from tests.conftest import REPO, Runner, snapshot
 
 
 def generated(project: Path) -> dict[str, dict]:
@@ -181,3 +181,24 @@ def test_many_use_cases_compose_in_workers_with_the_same_results_and_errors(
     monkeypatch.setattr(compose, "PARALLEL_FROM", 2)
     use_cases, _ = outcome()
     assert list(use_cases) == sorted(use_cases) and len(use_cases) == 7
+
+
+def test_every_output_is_either_committed_or_cached(project: Path) -> None:
+    """An output DVC does not cache (`cache: false`) must reach Git: none of them may be git-ignored."""
+    import subprocess
+
+    shutil.copy2(REPO / ".gitignore", project / ".gitignore")
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    uncached = []
+    for pipeline in [project / "dvc.yaml", *project.glob("use_cases/*/dvc.yaml")]:
+        for stage in yaml.safe_load(pipeline.read_text())["stages"].values():
+            for entry in [*stage.get("outs", []), *stage.get("metrics", [])]:
+                if isinstance(entry, dict):
+                    ((path, options),) = entry.items()
+                    if options.get("cache") is False:
+                        uncached.append(ProjectPaths(project).rel(pipeline.parent / path))
+    assert "use_cases/wine-cultivar/artifacts/search.json" in uncached
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *uncached], cwd=project, capture_output=True, text=True
+    ).stdout.split()
+    assert ignored == [], f"uncached outputs Git ignores, kept nowhere: {ignored}"

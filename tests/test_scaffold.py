@@ -18,7 +18,7 @@ from factory.compose import load_project
 from factory.errors import ConfigError
 from factory.paths import ProjectPaths
 from factory.scaffold import TEMPLATES, UseCaseAnswers, new_component, new_data_product, new_use_case
-from tests.conftest import BIN, REPO, init_repo, project_env, run_factory, snapshot
+from tests.conftest import BIN, REPO, Runner, init_repo, project_env, run_factory, snapshot
 
 USE_CASE_COMBINATIONS = [
     ("binary_classification", "customers", "churned", "random_forest", "high"),
@@ -210,3 +210,13 @@ def test_data_product_refusals_write_nothing(project: Path, tmp_path: Path) -> N
         with pytest.raises(ConfigError, match=expected):
             new_data_product(project, source, name)
     assert snapshot(project) == before
+
+
+def test_without_a_terminal_a_missing_answer_says_which_option_to_give(factory_cli: Runner) -> None:
+    """stdin closed (CI): no prompt, no "Aborted!", but the option to pass, with exit 2."""
+    done = factory_cli("new", "use-case", "--task", "regression")
+    assert done.returncode == 2
+    assert "there is no terminal to ask for name: give --name" in done.stderr and "--no-input" in done.stderr
+    assert "Aborted" not in done.stdout + done.stderr
+    done = factory_cli("new", "use-case", "--no-input")
+    assert done.returncode == 2 and "a value is required with --no-input: give --name" in done.stderr

@@ -168,6 +168,7 @@ def test_schema_violation_fails_before_training(tmp_path: Path) -> None:
     assert "column alcohol: check less_than_or_equal_to(13" in output
     assert "2 pipeline(s) failed: data products, wine-cultivar" in output
     assert "--- wine-cultivar ---\nnot built: data product(s) wine failed (see data products)" in output
+    assert "wine-cultivar: not built: data product(s) wine failed" in output  # its progress line says why
     assert "churn: built (prepare, train, evaluate, report)" in output
     assert "Traceback" not in output
     assert not (tmp_path / "use_cases/wine-cultivar/artifacts/model.skops").exists()
