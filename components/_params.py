@@ -13,7 +13,7 @@ def reject_repeats(names: list[str]) -> list[str]:
     """Return `names`, or raise ValueError listing the names that occur more than once."""
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise ValueError(f"listed more than once: {repeated}")
+        raise ValueError(f"each name once (got {repeated} more than once)")
     return names
 
 

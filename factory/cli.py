@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -31,8 +31,6 @@ app.add_typer(new_app, name="new")
 ci_app = typer.Typer(help="Steps of the CI/CD workflows.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(ci_app, name="ci")
 
-Names = Annotated[list[str] | None, typer.Argument(help="use case names (default: all)", show_default=False)]
-
 
 def _paths() -> Any:
     from factory.io import find_root
@@ -44,6 +42,33 @@ def _paths() -> Any:
 # Without a terminal (a CI log, a pipe) nothing is cut to fit 80 columns: a table is as wide as
 # its cells and a path is whole.
 UNBOUNDED_WIDTH = 10_000
+
+
+def _declared_use_case(value: str | None) -> str | None:
+    """A use case name given on the command line: one of the project's, or a usage error (exit 2)."""
+    if value is not None:
+        from factory.compose import use_case_names
+
+        known = use_case_names(_paths())
+        if value not in known:
+            raise typer.BadParameter(f"{value!r} is not a use case of this project (one of: {', '.join(known)})")
+    return value
+
+
+def _declared_use_cases(values: list[str] | None) -> list[str] | None:
+    for value in values or []:
+        _declared_use_case(value)
+    return values
+
+
+StageName = Literal["staging", "production"]
+RiskTier = Literal["low", "medium", "high"]
+TaskName = Literal["binary_classification", "multiclass_classification", "regression"]
+UseCaseName = Annotated[str, typer.Argument(help="use case name", callback=_declared_use_case)]
+Names = Annotated[
+    list[str] | None,
+    typer.Argument(help="use case names (default: all)", show_default=False, callback=_declared_use_cases),
+]
 
 
 def _console(stderr: bool = False) -> Any:
@@ -110,7 +135,7 @@ def build(
 
 
 @app.command()
-def show(name: Annotated[str, typer.Argument(help="use case name")]) -> None:
+def show(name: UseCaseName) -> None:
     """Print a use case's resolved config and its build status."""
     from factory.build import pipeline_status
     from factory.compose import load_project
@@ -125,7 +150,12 @@ def show(name: Annotated[str, typer.Argument(help="use case name")]) -> None:
 
 @app.command()
 def components(
-    kind: Annotated[str | None, typer.Argument(help="source, transform, feature, model, metric or drift")] = None,
+    kind: Annotated[
+        Literal["source", "transform", "feature", "model", "metric", "drift"] | None,
+        typer.Argument(
+            help="source, transform, feature, model, metric or drift",
+        ),
+    ] = None,
 ) -> None:
     """List the registered components with their params and docs."""
     from factory.render import components_table
@@ -135,7 +165,10 @@ def components(
 
 @app.command()
 def schema(
-    of: Annotated[str, typer.Option("--of", help="use-case or data-product")] = "use-case",
+    of: Annotated[
+        Literal["use-case", "data-product"],
+        typer.Option("--of", help="use-case or data-product"),
+    ] = "use-case",
 ) -> None:
     """Print the JSON Schema of a use case (or data product) config, for editor completion."""
     from factory.render import json_schema_text
@@ -145,8 +178,8 @@ def schema(
 
 @app.command()
 def release(
-    name: Annotated[str, typer.Argument(help="use case name")],
-    stage: Annotated[str | None, typer.Option(help="staging or production (default: the policy's)")] = None,
+    name: UseCaseName,
+    stage: Annotated[StageName | None, typer.Option(help="staging or production (default: the policy's)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="evaluate the gates, create nothing")] = False,
 ) -> None:
     """Check a built use case against its gates and production; on pass, tag a version and a stage."""
@@ -160,9 +193,9 @@ def release(
 
 @app.command()
 def promote(
-    name: Annotated[str, typer.Argument(help="use case name")],
+    name: UseCaseName,
     version: Annotated[str, typer.Option(help="version to promote, e.g. v1.2.0")],
-    stage: Annotated[str, typer.Option(help="staging or production")],
+    stage: Annotated[StageName, typer.Option(help="staging or production")],
 ) -> None:
     """Assign a stage to an existing version."""
     from factory.release.workflow import promote as run_promote
@@ -173,8 +206,8 @@ def promote(
 
 @app.command()
 def rollback(
-    name: Annotated[str, typer.Argument(help="use case name")],
-    stage: Annotated[str, typer.Option(help="the stage to roll back")] = "production",
+    name: UseCaseName,
+    stage: Annotated[StageName, typer.Option(help="the stage to roll back")] = "production",
 ) -> None:
     """Give a stage back to the version that held it before; history is kept."""
     from factory.release.workflow import rollback as run_rollback
@@ -184,7 +217,11 @@ def rollback(
 
 
 @app.command()
-def releases(name: Annotated[str | None, typer.Argument(help="use case name (default: all)")] = None) -> None:
+def releases(
+    name: Annotated[
+        str | None, typer.Argument(help="use case name (default: all)", callback=_declared_use_case)
+    ] = None,
+) -> None:
     """List released versions: stages, when, by whom, gate results."""
     from factory.release.workflow import releases as list_releases
     from factory.render import releases_table
@@ -194,10 +231,10 @@ def releases(name: Annotated[str | None, typer.Argument(help="use case name (def
 
 @app.command()
 def score(
-    name: Annotated[str, typer.Argument(help="use case name")],
+    name: UseCaseName,
     input_path: Annotated[Path, typer.Option("--input", help="CSV or Parquet file to score")],
     output_path: Annotated[Path, typer.Option("--output", help="where to write predictions (.csv or .parquet)")],
-    stage: Annotated[str | None, typer.Option(help="use the version in this stage (default production)")] = None,
+    stage: Annotated[StageName | None, typer.Option(help="use the version in this stage (default production)")] = None,
     version: Annotated[str | None, typer.Option(help="use this version instead of a stage")] = None,
 ) -> None:
     """Score a table with a released model, fetched from the DVC remote and verified."""
@@ -209,10 +246,12 @@ def score(
 
 @app.command()
 def monitor(
-    name: Annotated[str, typer.Argument(help="use case name")],
+    name: UseCaseName,
     input_path: Annotated[Path, typer.Option("--input", help="CSV or Parquet batch of production data")],
     labels: Annotated[str | None, typer.Option(help="column holding the true outcome: also check efficacy")] = None,
-    stage: Annotated[str | None, typer.Option(help="check the version in this stage (default production)")] = None,
+    stage: Annotated[
+        StageName | None, typer.Option(help="check the version in this stage (default production)")
+    ] = None,
     version: Annotated[str | None, typer.Option(help="check this version instead of a stage")] = None,
     out: Annotated[
         Path | None, typer.Option(help="folder for the reports (default use_cases/NAME/monitoring/reports)")
@@ -231,7 +270,7 @@ def monitor(
 
 @app.command()
 def simulate(
-    name: Annotated[str, typer.Argument(help="use case name")],
+    name: UseCaseName,
     output: Annotated[Path, typer.Option("--out", help="where to write the batch (.csv or .parquet)")],
     rows: Annotated[int, typer.Option(help="rows in the batch")] = 1000,
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same batch")] = 0,
@@ -239,7 +278,10 @@ def simulate(
         list[str] | None,
         typer.Option(help="KIND[:FEATURE,...][@STRENGTH], KIND covariate, label, concept or nulls; repeatable"),
     ] = None,
-    stage: Annotated[str | None, typer.Option(help="draw from the version in this stage (default production)")] = None,
+    stage: Annotated[
+        StageName | None,
+        typer.Option(help="draw from the version in this stage (default production)"),
+    ] = None,
     version: Annotated[str | None, typer.Option(help="draw from this version instead of a stage")] = None,
 ) -> None:
     """Write a batch drawn from a released version's evaluation rows, optionally shifted (demo and tests)."""
@@ -252,7 +294,7 @@ def simulate(
 
 @app.command()
 def lineage(
-    name: Annotated[str, typer.Argument(help="use case name")],
+    name: UseCaseName,
     version: Annotated[str | None, typer.Option(help="a released version, read from Git at its tag")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
@@ -274,7 +316,7 @@ def inventory(
     ] = None,
     component: Annotated[str | None, typer.Option(help="only use cases that run this component")] = None,
     owner: Annotated[str | None, typer.Option(help="only use cases of this owner (e-mail)")] = None,
-    risk_tier: Annotated[str | None, typer.Option("--risk-tier", help="low, medium or high")] = None,
+    risk_tier: Annotated[RiskTier | None, typer.Option("--risk-tier", help="low, medium or high")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
     as_markdown: Annotated[bool, typer.Option("--markdown", help="print a Markdown table")] = False,
@@ -345,13 +387,13 @@ def _ask(value: str | None, question: str, default: str | None, no_input: bool) 
 def new_use_case(
     name: Annotated[str | None, typer.Option(help="slug, e.g. late-payers")] = None,
     task: Annotated[
-        str | None, typer.Option(help="binary_classification, multiclass_classification, regression")
+        TaskName | None, typer.Option(help="binary_classification, multiclass_classification, regression")
     ] = None,
     product: Annotated[str | None, typer.Option(help="data product from conf/data/")] = None,
     target: Annotated[str | None, typer.Option(help="the column to predict")] = None,
     model: Annotated[str | None, typer.Option(help="model preset from conf/model/")] = None,
     owner: Annotated[str | None, typer.Option(help="owner's e-mail")] = None,
-    risk_tier: Annotated[str | None, typer.Option(help="low, medium or high")] = None,
+    risk_tier: Annotated[RiskTier | None, typer.Option(help="low, medium or high")] = None,
     description: Annotated[str | None, typer.Option(help="one sentence: what and for whom")] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="never prompt; use options and defaults")] = False,
 ) -> None:
@@ -407,7 +449,13 @@ def new_component(
 @ci_app.command("plan")
 def ci_plan(
     base: Annotated[str, typer.Option(help="the revision to compare HEAD with, e.g. origin/main")],
-    output: Annotated[str, typer.Option("--format", help="list, json or matrix (GitHub Actions)")] = "list",
+    output: Annotated[
+        Literal["list", "json", "matrix"],
+        typer.Option(
+            "--format",
+            help="list, json or matrix (GitHub Actions)",
+        ),
+    ] = "list",
 ) -> None:
     """The use cases affected by the changes from BASE to HEAD."""
     from factory.ci.plan import plan_ci

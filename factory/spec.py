@@ -124,6 +124,7 @@ class Runtime(StrictModel):
         if isinstance(data, dict) and "address" in data:
             raise ValueError(
                 "no runtime.address: the operator sets the Dask scheduler in the environment (FACTORY_DASK_ADDRESS)"
+                f" (got {data['address']!r})"
             )
         return data
 
@@ -156,7 +157,7 @@ class ColumnSchema(StrictModel):
     @model_validator(mode="after")
     def _range_is_ordered(self) -> ColumnSchema:
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+            raise ValueError(f"min <= max (got min={self.min}, max={self.max})")
         return self
 
 
@@ -227,10 +228,10 @@ class Features(StrictModel):
     @model_validator(mode="after")
     def _non_empty_and_disjoint(self) -> Features:
         if not self.numeric and not self.categorical:
-            raise ValueError("at least one numeric or categorical feature")
+            raise ValueError("at least one numeric or categorical feature (got none)")
         both = sorted(set(self.numeric) & set(self.categorical))
         if both:
-            raise ValueError(f"a column in one group only; {', '.join(both)} are in both")
+            raise ValueError(f"each column in one group only (got {', '.join(both)} in both numeric and categorical)")
         return self
 
 
@@ -279,7 +280,7 @@ class Gate(StrictModel):
     @model_validator(mode="after")
     def _has_a_bound(self) -> Gate:
         if self.min is None and self.max is None:
-            raise ValueError("a min or a max")
+            raise ValueError("a min or a max (got neither)")
         return self
 
 
@@ -415,6 +416,11 @@ def pydantic_problems(error: ValidationError, model: type[BaseModel]) -> list[Pr
         message = message or item["msg"]
         message = message[0].lower() + message[1:] if message else message
         message = message.removeprefix("value error, ").removeprefix("input should be ")
+        if item["type"] == "value_error":
+            # every validator words its error "<what is expected> (got <what was given>)"
+            expected, marker, given = message.rpartition(" (got ")
+            if marker and given.endswith(")"):
+                message, got = expected, given[:-1]
         problems.append(Problem(key, message, got))
     return problems
 

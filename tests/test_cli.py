@@ -27,7 +27,9 @@ def test_components_lists_every_kind_with_params_and_docs(factory_cli: Runner) -
     assert "ridge" in models and "parse_currency" not in models
     assert "n_estimators" in models
     done = factory_cli("components", "widget")
-    assert done.returncode == 2 and "unknown component kind 'widget'" in done.stderr
+    assert (
+        done.returncode == 2 and "Invalid value for 'kind'" in done.stderr and "'widget' is not one of" in done.stderr
+    )
 
 
 def test_schema_is_json_schema_with_registered_names(factory_cli: Runner) -> None:
@@ -69,3 +71,38 @@ def test_usage_errors_exit_2(factory_cli: Runner) -> None:
     done = factory_cli("compile", "--nope")
     assert done.returncode == 2
     assert "No such option" in done.stderr
+
+
+def test_bad_arguments_are_usage_errors_naming_the_choices(factory_cli: Runner) -> None:
+    """A wrong name or choice on the command line is a usage error (exit 2), not an "invalid configuration"."""
+    for args, expected in (
+        (["show", "nope"], "'nope' is not a use case of this project (one of: churn, customer-value, wine-cultivar)"),
+        (["build", "churn", "nope"], "Invalid value for 'names': 'nope' is not a use case"),
+        (["inventory", "--risk-tier", "extreme"], "'extreme' is not one of 'low', 'medium', 'high'"),
+        (
+            ["promote", "churn", "--version", "v1.0.0", "--stage", "prod"],
+            "'prod' is not one of 'staging', 'production'",
+        ),
+    ):
+        done = factory_cli(*args)
+        assert done.returncode == 2, args
+        assert expected in done.stderr and "invalid configuration" not in done.stderr, done.stderr
+        assert done.stderr.startswith("Usage: factory "), done.stderr
+
+
+def test_every_validator_words_its_error_as_an_expectation(project: Path) -> None:
+    from factory.compose import load_project
+    from factory.errors import ConfigError
+    from factory.paths import ProjectPaths
+
+    product = project / "conf/data/customers.yaml"
+    product.write_text(product.read_text().replace("max: 100}", "max: 10}").replace("min: 18,", "min: 18.0,"))
+    config = project / "use_cases/customer-value/config.yaml"
+    config.write_text(config.read_text().replace("categorical: [region, plan]", "categorical: [region, plan, age]"))
+    try:
+        load_project(ProjectPaths(project))
+    except ConfigError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("the broken configs were accepted")
+    assert "schema.columns.age: expected min <= max; got min=18.0, max=10.0" in message

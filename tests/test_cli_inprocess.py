@@ -40,7 +40,7 @@ def test_read_only_commands(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     code, out, _ = run_main(monkeypatch, capsys, REPO, "schema")
     assert code == 0 and json.loads(out)["title"] == "UseCaseSpec"
     code, _, err = run_main(monkeypatch, capsys, REPO, "components", "gadget")
-    assert code == 2 and "unknown component kind 'gadget'" in err
+    assert code == 2 and "'gadget' is not one of 'source'" in err
 
 
 def test_without_a_terminal_nothing_is_cut_at_80_columns(

@@ -23,8 +23,7 @@ class MinMaxScalerParams(ComponentParams):
     def _ordered(self) -> MinMaxScalerParams:
         if not self.feature_range_min < self.feature_range_max:
             raise ValueError(
-                f"feature_range_min ({self.feature_range_min}) must be below feature_range_max "
-                f"({self.feature_range_max})"
+                f"feature_range_min < feature_range_max (got {self.feature_range_min} and {self.feature_range_max})"
             )
         return self
 

@@ -25,7 +25,8 @@ class SimpleImputerParams(ComponentParams):
     @model_validator(mode="after")
     def _fill_value_with_constant(self) -> SimpleImputerParams:
         if (self.strategy == "constant") != (self.fill_value is not None):
-            raise ValueError("fill_value is required with strategy 'constant' and allowed only with it")
+            given = f"strategy {self.strategy!r}, fill_value {self.fill_value!r}"
+            raise ValueError(f"fill_value with strategy 'constant' and only with it (got {given})")
         return self
 
 

@@ -17,9 +17,9 @@ from factory.registry import DATA_FOLDER
 
 def _check_data_path(path: str) -> str:
     if not path.strip():
-        raise ValueError("the path is empty")
+        raise ValueError("a non-empty path (got an empty one)")
     if "\\" in path:
-        raise ValueError(f"use forward slashes in {path!r}")
+        raise ValueError(f"a path with forward slashes (got {path!r})")
     if PurePosixPath(path).is_absolute() or PureWindowsPath(path).drive:
         raise ValueError(f"a path relative to the project root, under {DATA_FOLDER}/ (got the absolute {path!r})")
     parts = path.split("/")

@@ -27,7 +27,7 @@ class CsvFileParams(ComponentParams):
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise ValueError(f"unknown text encoding {encoding!r}") from None
+            raise ValueError(f"a known text encoding such as 'utf-8' or 'latin-1' (got {encoding!r})") from None
         return encoding
 
 

@@ -35,7 +35,7 @@ class CastParams(ComponentParams):
     @model_validator(mode="after")
     def _format_needs_a_datetime(self) -> CastParams:
         if self.datetime_format is not None and "datetime64[ns]" not in self.columns.values():
-            raise ValueError("datetime_format is set but no column is cast to datetime64[ns]")
+            raise ValueError("datetime_format only beside a column cast to datetime64[ns] (got no such column)")
         return self
 
 

@@ -53,13 +53,13 @@ class DeriveColumnParams(ComponentParams):
         count = len(self.inputs)
         if count < low or (high is not None and count > high):
             wanted = f"exactly {low}" if low == high else f"at least {low}"
-            raise ValueError(f"op {self.op!r} takes {wanted} input(s), got {count}")
+            raise ValueError(f"{wanted} input(s) for op {self.op!r} (got {count})")
         if not any(isinstance(operand, str) for operand in self.inputs):
-            raise ValueError("at least one input must be a column name")
+            raise ValueError("at least one column name among the inputs (got constants only)")
         if (self.op in _DATE_OPS or count == 1) and not all(isinstance(o, str) for o in self.inputs):
-            raise ValueError(f"op {self.op!r} takes column names only")
+            raise ValueError(f"column names only for op {self.op!r} (got a constant)")
         if self.op == "divide" and self.inputs[1] == 0 and not isinstance(self.inputs[1], str):
-            raise ValueError("dividing by the constant 0")
+            raise ValueError("a divisor other than the constant 0 (got 0)")
         return self
 
 

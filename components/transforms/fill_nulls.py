@@ -28,10 +28,10 @@ class FillNullsParams(ComponentParams):
     @model_validator(mode="after")
     def _one_rule_per_column(self) -> FillNullsParams:
         if not self.values and not self.strategies:
-            raise ValueError("give at least one column in values or strategies")
+            raise ValueError("at least one column in values or strategies (got neither)")
         both = sorted(set(self.values) & set(self.strategies))
         if both:
-            raise ValueError(f"columns have both a value and a strategy: {both}")
+            raise ValueError(f"a value or a strategy per column, not both (got both for {both})")
         return self
 
 

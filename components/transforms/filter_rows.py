@@ -47,12 +47,12 @@ class Condition(BaseModel):
     def _value_fits_op(self) -> Condition:
         if self.op in _NULL_OPS:
             if self.value is not None:
-                raise ValueError(f"op {self.op!r} takes no value")
+                raise ValueError(f"no value for op {self.op!r} (got {self.value!r})")
         elif self.op in _LIST_OPS:
             if not isinstance(self.value, list) or not self.value:
-                raise ValueError(f"op {self.op!r} needs a non-empty list value")
+                raise ValueError(f"a non-empty list value for op {self.op!r} (got {self.value!r})")
         elif self.value is None or isinstance(self.value, list):
-            raise ValueError(f"op {self.op!r} needs a single value (a text, number or boolean)")
+            raise ValueError(f"a single value (a text, number or boolean) for op {self.op!r} (got {self.value!r})")
         return self
 
 

@@ -30,7 +30,7 @@ class ParseBooleanParams(ComponentParams):
     def _disjoint(self) -> ParseBooleanParams:
         both = sorted(set(map(str.lower, self.true_values)) & set(map(str.lower, self.false_values)))
         if both:
-            raise ValueError(f"values cannot mean both true and false: {both}")
+            raise ValueError(f"each value meaning true or false, not both (got {both} in both)")
         return self
 
 

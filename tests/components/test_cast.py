@@ -82,7 +82,7 @@ def test_dates_beyond_nanosecond_range_fail(transform) -> None:
 
 def test_params_errors() -> None:
     component = registry.get("transform", "cast")
-    with pytest.raises(pydantic.ValidationError, match="datetime_format is set but no column"):
+    with pytest.raises(pydantic.ValidationError, match="datetime_format only beside a column cast to datetime64"):
         component.parse_params({"columns": {"x": "int64"}, "datetime_format": "%Y"})
     with pytest.raises(pydantic.ValidationError):
         component.parse_params({"columns": {"x": "int32"}})

@@ -94,10 +94,10 @@ def test_missing_input_column(transform) -> None:
         ("days_between", ["a"], "exactly 2"),
         ("log1p", ["a", "b"], "exactly 1"),
         ("year", [], "at least 1"),
-        ("add", [1, 2], "at least one input must be a column"),
-        ("abs", [3], "at least one input must be a column"),
+        ("add", [1, 2], "at least one column name among the inputs"),
+        ("abs", [3], "at least one column name among the inputs"),
         ("days_between", ["a", 3], "column names only"),
-        ("divide", ["a", 0], "dividing by the constant 0"),
+        ("divide", ["a", 0], "a divisor other than the constant 0"),
         ("power", ["a", 2], "op"),
     ],
 )

@@ -103,9 +103,13 @@ def test_median_imputer_saves_and_loads_as_a_trusted_type() -> None:
 @pytest.mark.parametrize(
     ("name", "params", "message"),
     [
-        ("min_max_scaler", {"feature_range_min": 1.0, "feature_range_max": 1.0}, "must be below"),
-        ("simple_imputer", {"strategy": "constant"}, "fill_value is required"),
-        ("simple_imputer", {"strategy": "mean", "fill_value": 0}, "allowed only with it"),
+        (
+            "min_max_scaler",
+            {"feature_range_min": 1.0, "feature_range_max": 1.0},
+            "feature_range_min < feature_range_max",
+        ),
+        ("simple_imputer", {"strategy": "constant"}, "fill_value with strategy .constant. and only with it"),
+        ("simple_imputer", {"strategy": "mean", "fill_value": 0}, "and only with it .got strategy .mean."),
         ("simple_imputer", {"strategy": "max"}, "strategy"),
         ("one_hot_encoder", {"min_frequency": 0}, "min_frequency"),
         ("one_hot_encoder", {"max_categories": 1}, "max_categories"),

@@ -77,11 +77,11 @@ def test_missing_column_fails(transform, frame: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("condition", "message"),
     [
-        ({"column": "a", "op": "in", "value": 1}, "needs a non-empty list"),
-        ({"column": "a", "op": "not_in", "value": []}, "needs a non-empty list"),
-        ({"column": "a", "op": "is_null", "value": 1}, "takes no value"),
-        ({"column": "a", "op": "eq"}, "needs a single value"),
-        ({"column": "a", "op": "lt", "value": [1]}, "needs a single value"),
+        ({"column": "a", "op": "in", "value": 1}, "a non-empty list value for op"),
+        ({"column": "a", "op": "not_in", "value": []}, "a non-empty list value for op"),
+        ({"column": "a", "op": "is_null", "value": 1}, "no value for op"),
+        ({"column": "a", "op": "eq"}, "a single value .a text, number or boolean. for op"),
+        ({"column": "a", "op": "lt", "value": [1]}, "a single value .a text, number or boolean. for op"),
         ({"column": "a", "op": "like", "value": "x"}, "op"),
         ({"column": "a", "op": "eq", "value": 1, "extra": 2}, "extra"),
     ],

@@ -72,7 +72,9 @@ def test_fill_missing_column_fails(transform, frame: pd.DataFrame) -> None:
 
 def test_fill_params_errors() -> None:
     component = registry.get("transform", "fill_nulls")
-    with pytest.raises(pydantic.ValidationError, match=r"both a value and a strategy: \['age'\]"):
+    with pytest.raises(
+        pydantic.ValidationError, match=r"a value or a strategy per column, not both \(got both for \['age'\]\)"
+    ):
         component.parse_params({"values": {"age": 1}, "strategies": {"age": "mean"}})
     with pytest.raises(pydantic.ValidationError, match="at least one column"):
         component.parse_params({})

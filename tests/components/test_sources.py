@@ -97,7 +97,7 @@ def test_file_sources_refuse_paths_outside_the_project(source: str, path: str, m
 
 def test_csv_params_are_checked_at_config_time() -> None:
     csv = registry.get("source", "csv_file")
-    with pytest.raises(pydantic.ValidationError, match="unknown text encoding"):
+    with pytest.raises(pydantic.ValidationError, match="a known text encoding"):
         csv.parse_params({"path": "a.csv", "encoding": "klingon-8"})
     with pytest.raises(pydantic.ValidationError, match="delimiter"):
         csv.parse_params({"path": "a.csv", "delimiter": ";;"})
