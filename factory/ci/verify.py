@@ -23,6 +23,7 @@ from factory.errors import BuildError
 from factory.gitrepo import git, head_commit
 from factory.kernels import describe
 from factory.paths import ProjectPaths
+from factory.stage_server import StageServer
 
 UNVERIFIED_STAGES = ("report",)
 
@@ -51,9 +52,9 @@ def verify(root: Path, names: list[str] | None = None) -> tuple[list[Mismatch], 
         git(clone, "checkout", "--quiet", head_commit(root))
         clone_paths = ProjectPaths(clone)
         pipelines = [clone_paths.rel(clone_paths.use_case(name).dvc_yaml) for name in selected]
-        # every stage in a new process (no stage server), in a build's environment: what a fresh
-        # machine would do, hash seed included
-        with DvcServer(clone, build_environment(1)) as worker:
+        # in a build's environment, with a stage server of its own: the clone's own code, and a
+        # string hash seed of its own, so what varies from run to run shows
+        with StageServer(build_environment(1)) as stages, DvcServer(clone, stages.environment) as worker:
             rebuild, output = worker.reproduce(tuple(pipelines), force=True)
         if not rebuild.ok:  # the clean rebuild failed: a build failure, not bad input
             tail = "\n".join(output.strip().splitlines()[-OUTPUT_TAIL_LINES:])
