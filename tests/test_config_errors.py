@@ -142,9 +142,8 @@ def test_bad_data_product(project: Path) -> None:
 def test_path_like_names_are_refused_before_any_path_is_built(factory_cli: Runner, project: Path, name: str) -> None:
     before = snapshot(project)
     done = factory_cli("compile", name)
-    assert done.returncode == 2
-    assert "use case name: invalid configuration" in done.stderr
-    assert "name: expected a slug" in done.stderr
+    assert done.returncode == 2  # a usage error: the name is checked before anything else happens
+    assert f"Invalid value for 'names': {name!r} is not a use case of this project" in done.stderr
     assert "Traceback" not in done.stderr
     assert snapshot(project) == before
 

@@ -68,11 +68,13 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[stage_server.StageServer]:
-    monkeypatch.setenv("PYTHONPATH", str(REPO))
-    with stage_server.StageServer(build_environment(1)) as started:
-        yield started
+@pytest.fixture(scope="module")
+def server() -> Iterator[stage_server.StageServer]:
+    """One server for the tests that only call it (each call is a child of its own)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("PYTHONPATH", str(REPO))
+        with stage_server.StageServer(build_environment(1)) as started:
+            yield started
 
 
 def call(env: dict[str, str], *args: str, cwd: Path = REPO, **options: object) -> subprocess.CompletedProcess[str]:

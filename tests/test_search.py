@@ -99,7 +99,7 @@ def test_runtime_needs_some_jobs(project: Path) -> None:
     (project / WINE).write_text(yaml.safe_dump(config, sort_keys=False))
     with pytest.raises(ConfigError) as caught:
         load_project(ProjectPaths(project), ["wine-cultivar"])
-    assert "runtime: expected n_jobs of 1 or more, or -1 for all (got 0)" in str(caught.value)
+    assert "runtime: expected n_jobs of 1 or more, or -1 for all; got 0" in str(caught.value)
 
 
 def test_more_folds_than_the_rows_allow_is_a_config_error(project: Path) -> None:

@@ -110,7 +110,7 @@ def test_release_simulate_monitor(repo: Path, cli, tmp_path: Path) -> None:
         (["--input", str(tmp_path / "empty.csv")], "the table has no rows"),
         (["--input", str(batch), "--labels", "label"], "--labels"),
         (["--input", str(batch), "--version", "v9.9.9"], "unknown version 'v9.9.9'"),
-        (["--input", str(batch), "--stage", "canary"], "unknown stage 'canary'"),
+        (["--input", str(batch), "--stage", "canary"], "'canary' is not one of 'staging', 'production'"),
     ):
         code, output = cli("monitor", NAME, *bad)
         assert code == 2 and expected in output and "Traceback" not in output, output

@@ -147,7 +147,7 @@ def test_refusals_leave_no_tag(repo: Repo) -> None:
     code, output = repo.factory("release", NAME)
     assert code == 2 and "outputs do not match its dvc.lock" in output and "stale stages: report" in output
 
-    for args, expected in ((["--stage", "canary"], "unknown stage 'canary'"),):
+    for args, expected in ((["--stage", "canary"], "'canary' is not one of 'staging', 'production'"),):
         code, output = repo.factory("release", NAME, *args)
         assert code == 2 and expected in output
     code, output = repo.factory("promote", NAME, "--version", "v9.9.9", "--stage", "production")

@@ -579,7 +579,8 @@ case(
 # ---------------------------------------------------------------- honest configs that must build
 ACCEPTED: dict[str, dict[str, Any]] = {
     "probe-reference": {"description": "Predicts ${target} from ${features.numeric[0]} and three more."},
-    "probe-emoji": {"description": "Which iris 🌸 a flower is, from its measurements."},
-    "probe-cjk": {"description": "花の種類を推定します。", "card": {"intended_use": "鸢尾花分类"}},
-    "probe-rtl": {"description": "أي نوع من زهرة السوسن"},
+    "probe-unicode": {
+        "description": "Which iris 🌸 a flower is: 花の種類を推定します。 أي نوع من زهرة السوسن",
+        "card": {"intended_use": "鸢尾花分类"},
+    },
 }

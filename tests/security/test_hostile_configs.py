@@ -269,8 +269,8 @@ def test_honest_configs_with_odd_text_check_and_build_cleanly(
         assert done.returncode == 0, outputs[-1]
     params = yaml.safe_load((root / "use_cases/probe-reference/params.yaml").read_text(encoding="utf-8"))
     assert params["description"] == "Predicts species from sepal_length_cm and three more."
-    card = (root / "use_cases/probe-cjk/artifacts/model_card.md").read_text(encoding="utf-8")
-    assert "鸢尾花分类" in card
+    card = (root / "use_cases/probe-unicode/artifacts/model_card.md").read_text(encoding="utf-8")
+    assert "鸢尾花分类" in card and "🌸" in card and "أي نوع" in card
 
     verdict = {
         "category": "accepted",
