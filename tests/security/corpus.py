@@ -263,7 +263,7 @@ case(K, "config-empty", raw_config(""))
 case(K, "product-unknown-key", product(lambda p: p.update(colour="red")))
 case(K, "product-dtype-unknown", product(set_in("schema.columns.species", {"dtype": "int128"})))
 case(K, "product-source-unknown", product(set_in("source", {"component": "http_get", "params": {}})))
-case(K, "thousands-of-keys", config(lambda c: c.update({f"key{index}": index for index in range(5000)})))
+case(K, "thousands-of-keys", config(lambda c: c.update({f"key{index}": index for index in range(1500)})))
 
 # ---------------------------------------------------------------- instantiation keys
 T = "target"
