@@ -197,6 +197,7 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                 [
                     use_case.rel(use_case.predictions),
                     use_case.rel(use_case.test_data),
+                    use_case.rel(use_case.train_data),  # the trivial baseline fits its target
                     *code_of("evaluate"),
                     *rel(metric_files),
                 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -115,7 +116,30 @@ def metrics_table(report: BuildReport) -> Table:
         status = "[green]built[/]" if metrics else "[yellow]not built[/]"
         others = ", ".join(f"{key} {_figure(metrics.get(key))}" for key in spec.evaluation.all_metrics[1:])
         table.add_row(name, status, f"{primary} {_figure(metrics.get(primary))}", others)
+    proposals = [
+        proposal
+        for name, metrics in report.metrics.items()
+        if name not in failed and (proposal := gate_proposal(report.specs[name], metrics))
+    ]
+    if proposals:
+        table.caption = "\n".join(proposals)
     return table
+
+
+def gate_proposal(spec: UseCaseSpec, metrics: dict[str, Any]) -> str:
+    """For a use case with no absolute gate on its primary metric: one, from this build's value."""
+    primary = spec.evaluation.primary_metric
+    value = metrics.get(primary)
+    if primary in spec.release.gates or not isinstance(value, int | float):
+        return ""
+    if registry.get("metric", primary).greater_is_better:
+        bound, side = math.floor((value - 0.02) * 100) / 100, "min"
+    else:
+        bound, side = math.ceil(value * 1.1 * 100) / 100, "max"
+    return (
+        f"{spec.name} has no absolute gate on {primary}: from this build, consider "
+        f"`release: {{gates: {{{primary}: {{{side}: {bound}}}}}}}` in use_cases/{spec.name}/config.yaml"
+    )
 
 
 def _figure(value: Any) -> str:

@@ -304,6 +304,10 @@ class Release(StrictModel):
     stage: Literal["staging", "production"] = Field(
         default="production", description="stage `factory release` assigns by default"
     )
+    beat_baseline: bool = Field(
+        default=True,
+        description="refuse a model whose primary metric does not beat a trivial one (most frequent class, or mean)",
+    )
 
 
 class Approval(StrictModel):

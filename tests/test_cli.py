@@ -106,3 +106,19 @@ def test_every_validator_words_its_error_as_an_expectation(project: Path) -> Non
     else:
         raise AssertionError("the broken configs were accepted")
     assert "schema.columns.age: expected min <= max; got min=18.0, max=10.0" in message
+
+
+def test_a_build_proposes_an_absolute_gate_where_a_use_case_has_none() -> None:
+    from factory.render import gate_proposal
+    from factory.spec import Evaluation, Release, UseCaseSpec
+
+    spec = UseCaseSpec.model_construct(
+        name="plan-advisor", evaluation=Evaluation(primary_metric="accuracy"), release=Release()
+    )
+    assert gate_proposal(spec, {"accuracy": 0.8733}) == (
+        "plan-advisor has no absolute gate on accuracy: from this build, consider "
+        "`release: {gates: {accuracy: {min: 0.85}}}` in use_cases/plan-advisor/config.yaml"
+    )
+    regression = spec.model_copy(update={"evaluation": Evaluation(primary_metric="rmse")})
+    assert "{rmse: {max: 461.96}}" in gate_proposal(regression, {"rmse": 419.96})  # 10% above, for an error
+    assert gate_proposal(spec, {}) == ""

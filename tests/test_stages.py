@@ -66,12 +66,17 @@ def test_use_case_stages_in_order(project: Path) -> None:
     assert len(test) == math.ceil(178 * 0.3)  # scikit-learn rounds the test share up
     assert set(train["cultivar"]) == set(test["cultivar"]) == {"class_0", "class_1", "class_2"}
     metrics = json.loads(paths.metrics.read_text())
-    assert set(metrics) == {"accuracy", "f1", "log_loss", "roc_auc", "n_test"}
+    assert set(metrics) == {"accuracy", "f1", "log_loss", "roc_auc", "n_test", "baseline"}
     assert metrics["accuracy"] > 0.85
+    # the trivial baseline on the same rows: the most frequent cultivar, its share of the test rows
+    assert metrics["baseline"]["accuracy"] == round((test["cultivar"] == train["cultivar"].mode()[0]).mean(), 6)
+    assert set(metrics["baseline"]) == {"accuracy", "f1", "log_loss", "roc_auc"}
     model = load_model(paths.model)
     assert list(model.classes_) == ["class_0", "class_1", "class_2"]
     # evaluate scored the predictions the train stage saved: the same as the saved model's own
-    assert compute_metrics(predict(model, test, params), params) == {k: metrics[k] for k in metrics if k != "n_test"}
+    assert compute_metrics(predict(model, test, params), params) == {
+        k: metrics[k] for k in metrics if k not in ("n_test", "baseline")
+    }
     assert sorted(p.name for p in paths.plots.iterdir()) == [
         "confusion.csv",
         "confusion.png",

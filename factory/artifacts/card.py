@@ -19,6 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from factory.artifacts.metrics import BASELINE_KEY
 from factory.artifacts.params import load_product_params
 from factory.errors import GitError
 from factory.gitrepo import git
@@ -186,13 +187,19 @@ def _metrics(card: CardInputs) -> list[str]:
         if tolerance is not None
         else ""
     )
+    baseline = card.metrics.get(BASELINE_KEY) or {}
+    beat = f"; it must beat the trivial baseline's `{p.evaluation.primary_metric}`" if p.release.beat_baseline else ""
     return [
-        f"Primary metric `{p.evaluation.primary_metric}`{champion}. "
-        f"Release gates are the bounds a version must meet to be released.",
+        f"Primary metric `{p.evaluation.primary_metric}`{champion}{beat}. "
+        "Release gates are the bounds a version must meet to be released. The trivial baseline "
+        "is scikit-learn's dummy model (the most frequent class, or the training mean) on the same split.",
         "",
-        "| metric | value | release gate |",
-        "| --- | --- | --- |",
-        *[f"| {name} | {_number(card.metrics.get(name))} | {_gate(p, name)} |" for name in p.evaluation.all_metrics],
+        "| metric | value | trivial baseline | release gate |",
+        "| --- | --- | --- | --- |",
+        *[
+            f"| {name} | {_number(card.metrics.get(name))} | {_number(baseline.get(name))} | {_gate(p, name)} |"
+            for name in p.evaluation.all_metrics
+        ],
     ]
 
 

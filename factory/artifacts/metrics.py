@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DIGITS = 6  # metrics are rounded so reports and diffs are not noise in the 15th decimal
+BASELINE_KEY = "baseline"  # in metrics.json: the same metrics of a trivial model on the same split
 
 
 def metric_value(name: str, predictions: Predictions) -> float | None:
@@ -47,3 +48,24 @@ def slice_metrics(
             mask = values == value
             result[column][str(value)] = {"n": int(mask.sum()), **compute_metrics(predictions.subset(mask), params)}
     return result
+
+
+def baseline_predictions(train_target: Any, test_target: Any, task: str) -> Predictions:
+    """What a trivial model says about the test rows, fitted on the training target only.
+
+    scikit-learn's `DummyClassifier` (the class priors: it predicts the most frequent class)
+    or `DummyRegressor` (the training mean): the "a simpler model is not better" test of the
+    ML Test Score.
+    """
+    import numpy as np
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    no_features = np.zeros((len(train_target), 1))
+    test_rows = np.zeros((len(test_target), 1))
+    if task == "regression":
+        regressor = DummyRegressor(strategy="mean").fit(no_features, train_target)
+        return Predictions(np.asarray(test_target), regressor.predict(test_rows), None, None)
+    classifier = DummyClassifier(strategy="prior").fit(no_features, train_target)
+    proba = classifier.predict_proba(test_rows)
+    labels = list(classifier.classes_)
+    return Predictions(np.asarray(test_target), classifier.classes_[proba.argmax(axis=1)], proba, labels)

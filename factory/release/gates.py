@@ -1,10 +1,11 @@
-"""Release gates: absolute bounds, and the candidate against the production champion."""
+"""Release gates: absolute bounds, the trivial baseline, and the candidate against the production champion."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from factory.artifacts.metrics import BASELINE_KEY
 from factory.release.records import GateResult
 from factory.spec import ChampionGate, Release
 
@@ -29,6 +30,13 @@ def evaluate_gates(
         for metric, gate in sorted(policy.gates.items())
         if gate.max is not None
     ]
+    if policy.beat_baseline:
+        baseline = metrics.get(BASELINE_KEY) or {}
+        results.append(
+            _versus_baseline(
+                primary_metric, metrics.get(primary_metric), baseline.get(primary_metric), greater_is_better
+            )
+        )
     for metric, gate in sorted(champion_gates(policy, primary_metric).items()):
         results.append(
             _versus_champion(
@@ -40,6 +48,31 @@ def evaluate_gates(
             )
         )
     return results
+
+
+def _versus_baseline(metric: str, value: Any, baseline: Any, greater_is_better: Direction) -> GateResult:
+    """The model must beat a trivial one (the most frequent class, or the mean) on the primary metric."""
+    if value is None or baseline is None:
+        missing = "metric" if value is None else "baseline"
+        return GateResult(
+            metric=metric,
+            kind="baseline",
+            threshold=None,
+            value=value,
+            passed=False,
+            detail=f"{missing} missing from the build (rebuild it)",
+        )
+    higher = greater_is_better(metric)
+    passed = value > baseline if higher else value < baseline
+    sign = ">" if higher else "<"
+    return GateResult(
+        metric=metric,
+        kind="baseline",
+        threshold=baseline,
+        value=value,
+        passed=passed,
+        detail=f"{value:.4f} {sign} {baseline:.4f} (trivial baseline)",
+    )
 
 
 def champion_gates(policy: Release, primary_metric: str) -> dict[str, ChampionGate]:

@@ -6,7 +6,7 @@ loaded again here.
 
 from __future__ import annotations
 
-from factory.artifacts.metrics import compute_metrics, slice_metrics
+from factory.artifacts.metrics import BASELINE_KEY, baseline_predictions, compute_metrics, slice_metrics
 from factory.artifacts.predictions import read_predictions
 from factory.artifacts.profile import build_profile
 from factory.io import write_json
@@ -27,7 +27,9 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     test = pd.read_parquet(paths.test_data)
     predictions = read_predictions(paths.predictions, test[params.target].to_numpy())
     metrics = compute_metrics(predictions, params)
-    write_json(paths.metrics, {**metrics, "n_test": len(test)})
+    train_target = pd.read_parquet(paths.train_data, columns=[params.target])[params.target].to_numpy()
+    baseline = compute_metrics(baseline_predictions(train_target, predictions.y_true, params.task), params)
+    write_json(paths.metrics, {**metrics, "n_test": len(test), BASELINE_KEY: baseline})
     write_json(paths.slice_metrics, slice_metrics(test, predictions, params))
     profile = build_profile(
         test,

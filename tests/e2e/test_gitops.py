@@ -113,7 +113,7 @@ def test_pull_request_merge_release_and_score(
     assert code == 0, out + err
     report = (loop.work / "report.md").read_text()
     assert report.startswith("## Model factory: 1 use case(s) affected"), report
-    assert f"| `{NEW}` | new | accuracy 0." in report and "| none yet | pass (1/1) |" in report
+    assert f"| `{NEW}` | new | accuracy 0." in report and "| none yet | pass (2/2) |" in report
     assert f"### `{NEW}` (new)" in report and f"`{CONFIG}`" in report
     assert "| accuracy | min | 0." in report and ">= 0.8 | pass |" in report
     assert "| `wine` | new | unchanged | unchanged | 178 | 15 | 0 |" in report
@@ -175,7 +175,7 @@ def test_a_gate_refusal_is_reported_and_a_stale_build_fails(loop: Loop, monkeypa
     # The report of that pull request compares with main and with v1.0.0 in production.
     report_text = to_markdown(build_report(loop.work, "main"))
     assert f"| `{NEW}` | changed | accuracy 0." in report_text, report_text
-    assert "| same | same | **FAIL** (1 of 2 failed) |" in report_text
+    assert "| same | same | **FAIL** (1 of 3 failed) |" in report_text
     assert "production (v1.0.0)" in report_text and "(policy: release to `staging`)" in report_text
     assert "| accuracy | min |" in report_text and ">= 0.999 | **FAIL** |" in report_text
     assert "| `wine` | unchanged | unchanged | unchanged | 178 | 15 | 0 |" in report_text

@@ -19,7 +19,14 @@ LINEAGE = {
     "data_products": {"customers": {"md5": "e" * 32}, "customer-usage": {"md5": "f" * 32}},
     "packages": {"scikit-learn": "1.9.1"},
 }
-METRICS = {"roc_auc": 0.8233, "accuracy": 0.792, "f1": 0.4, "log_loss": 0.43, "n_test": 1250}
+METRICS = {
+    "roc_auc": 0.8233,
+    "accuracy": 0.792,
+    "f1": 0.4,
+    "log_loss": 0.43,
+    "n_test": 1250,
+    "baseline": {"roc_auc": 0.5, "accuracy": 0.74, "f1": 0.0, "log_loss": 0.57},
+}
 SLICES = {"region": {"north": {"n": 421, "roc_auc": 0.81, "accuracy": 0.78, "f1": 0.24, "log_loss": 0.43}}}
 
 
@@ -45,7 +52,8 @@ def test_nine_sections_in_order_with_derived_facts(params: UseCaseParams) -> Non
     text = card.render_markdown(inputs(params))
     headings = re.findall(r"^## \d\. (.+)$", text, flags=re.MULTILINE)
     assert headings == list(card.SECTIONS)
-    assert "| roc_auc | 0.8233 | >= 0.7 |" in text  # metric with its gate
+    assert "| roc_auc | 0.8233 | 0.5000 | >= 0.7 |" in text  # metric, the trivial baseline's, its gate
+    assert "it must beat the trivial baseline's `roc_auc`" in text
     assert "- **Rows used for training:** 3750" in text
     assert "| customers | 5000 | 12 | `" + "e" * 32 + "` |" in text
     assert "| north | 421 | 0.8100 |" in text

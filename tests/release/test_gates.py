@@ -20,7 +20,10 @@ def greater_is_better(metric: str) -> bool:
 def evaluate(
     policy: Release, metrics: dict[str, Any], champion: dict[str, Any] | None = None, primary: str = "accuracy"
 ) -> list[GateResult]:
-    return evaluate_gates(policy, primary, metrics, champion, greater_is_better)
+    """The gates of `policy` but the trivial-baseline gate, which its own tests below turn on."""
+    return evaluate_gates(
+        policy.model_copy(update={"beat_baseline": False}), primary, metrics, champion, greater_is_better
+    )
 
 
 def only(results: list[GateResult]) -> GateResult:
@@ -204,3 +207,31 @@ def test_without_primary_tolerance_there_is_no_implicit_champion_gate() -> None:
     assert evaluate(Release(gates={"f1": Gate(min=0.5)}), {"accuracy": 0.1, "f1": 0.6}, {"accuracy": 0.9}) == [
         GateResult(metric="f1", kind="min", threshold=0.5, value=0.6, passed=True, detail="0.6000 >= 0.5")
     ]
+
+
+# ---------------------------------------------------------------- the trivial baseline
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "baseline", "passed", "detail"),
+    [
+        ("accuracy", 0.91, 0.40, True, "0.9100 > 0.4000 (trivial baseline)"),
+        ("accuracy", 0.40, 0.40, False, "0.4000 > 0.4000 (trivial baseline)"),  # no better is not better
+        ("r2", -0.10, 0.0, False, "-0.1000 > 0.0000 (trivial baseline)"),
+        ("rmse", 3.0, 5.0, True, "3.0000 < 5.0000 (trivial baseline)"),  # lower is better
+        ("rmse", 6.0, 5.0, False, "6.0000 < 5.0000 (trivial baseline)"),
+    ],
+)
+def test_the_default_policy_refuses_a_model_no_better_than_a_trivial_one(
+    metric: str, value: float, baseline: float, passed: bool, detail: str
+) -> None:
+    metrics = {metric: value, "baseline": {metric: baseline}}
+    result = only(evaluate_gates(Release(), metric, metrics, None, greater_is_better))
+    assert (result.kind, result.threshold, result.passed, result.detail) == ("baseline", baseline, passed, detail)
+    # switched off by the policy, the same model has no gate to fail
+    assert evaluate_gates(Release(beat_baseline=False), metric, metrics, None, greater_is_better) == []
+
+
+def test_a_build_without_a_baseline_is_refused_until_rebuilt() -> None:
+    result = only(evaluate_gates(Release(), "accuracy", {"accuracy": 0.9}, None, greater_is_better))
+    assert not result.passed and result.detail == "baseline missing from the build (rebuild it)"
