@@ -11,7 +11,9 @@ or direction-changing characters.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,8 +61,13 @@ def read(path: Path, shown: str, limits: YamlLimits = CONFIG_LIMITS) -> Any:
     return load(text, shown, limits)
 
 
-def load(text: str, shown: str, limits: YamlLimits = CONFIG_LIMITS) -> Any:
-    """Parse one YAML document of plain values, or raise `ConfigError` naming `shown`."""
+def load(text: str, shown: str, limits: YamlLimits = CONFIG_LIMITS, *, core_schema: bool = False) -> Any:
+    """Parse one YAML document of plain values, or raise `ConfigError` naming `shown`.
+
+    With `core_schema`, plain scalars resolve as YAML 1.2 does (only `true`/`false` are
+    booleans, no sexagesimal numbers or timestamps): how DVC writes and reads its lock files,
+    which leave `no` or `on` unquoted as text.
+    """
     import yaml
 
     size = len(text.encode("utf-8", errors="surrogatepass"))
@@ -68,12 +75,43 @@ def load(text: str, shown: str, limits: YamlLimits = CONFIG_LIMITS) -> Any:
         raise ConfigError.single(shown, "", f"a file of at most {_kib(limits.max_bytes)}", f"{_kib(size)}")
     try:
         _scan_events(text, shown, limits)
-        value = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        value = yaml.load(text, Loader=_core_schema_loader() if core_schema else _safe_loader())
     except yaml.YAMLError as exc:
         raise ConfigError.single(shown, "", "valid YAML", " ".join(str(exc).split())) from exc
     for key, problem in _plain_value_problems(value, ""):
         raise ConfigError.single(shown, key, *problem)
     return value
+
+
+def _safe_loader() -> type:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.cache
+def _core_schema_loader() -> type:
+    """PyYAML's safe loader with YAML 1.2 core-schema resolvers, on a subclass of our own."""
+    base: Any = _safe_loader()
+    replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+    dropped = replaced | {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
+    loader: Any = type("CoreSchemaLoader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag not in dropped]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    core = (
+        ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+        (
+            "tag:yaml.org,2002:float",
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+            "-+0123456789.",
+        ),
+    )
+    for tag, pattern, first in core:
+        loader.add_implicit_resolver(tag, re.compile(pattern), list(first))
+    return loader
 
 
 def _kib(size: int) -> str:

@@ -83,3 +83,33 @@ def repo_lock(root: Path, name: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def blobs_at(root: Path, revision: str, paths: list[str]) -> dict[str, bytes | None]:
+    """The bytes of each of `paths` at `revision` (None where it is not a file there), read by one Git process."""
+    wanted = [path for path in paths if "\n" not in path]
+    try:
+        done = subprocess.run(
+            ["git", "cat-file", "--batch"],
+            cwd=root,
+            input="".join(f"{revision}:{path}\n" for path in wanted).encode(),
+            capture_output=True,
+            check=False,
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}") from exc
+    if done.returncode != 0:
+        raise GitError(f"git cat-file {revision} failed: {done.stderr.decode(errors='replace').strip()}")
+    found: dict[str, bytes | None] = dict.fromkeys(paths)
+    output, position = done.stdout, 0
+    for path in wanted:
+        end = output.index(b"\n", position)
+        header = output[position:end].split()
+        position = end + 1
+        if len(header) == 3 and header[1] == b"blob":
+            size = int(header[2])
+            found[path] = output[position : position + size]
+            position += size + 1
+        elif len(header) == 3:  # a tree or other object: not a file, its content skipped
+            position += int(header[2]) + 1
+    return found

@@ -307,6 +307,10 @@ def monitoring_report(outcome: MonitorOutcome) -> Table:
     return table
 
 
+# How many differing inputs the lineage view names before it counts the rest.
+DIFFERING_SHOWN = 10
+
+
 def lineage_json(found: Lineage) -> str:
     """A lineage as indented JSON."""
     return canonical_json(found.to_dict())
@@ -316,8 +320,8 @@ def lineage_tree(found: Lineage) -> Tree:
     """A lineage as a tree: model, data back to raw files, code, packages."""
     title = f"[bold]{found.use_case}[/] " + (f"{found.version} (tag {found.tag})" if found.version else "working tree")
     tree = Tree(title)
-    dirty = " [yellow](with uncommitted changes)[/]" if found.dirty else ""
-    tree.add(f"built at commit {found.commit or 'unknown'}{dirty}")
+    for line in provenance_lines(found):
+        tree.add(line)
     tree.add(f"config sha256 {found.config_sha256}")
     tree.add(f"model sha256 {found.model_sha256}, md5 {found.model_md5}")
     if found.record is not None:
@@ -329,6 +333,30 @@ def lineage_tree(found: Lineage) -> Tree:
     _files_branch(tree.add("stage code"), found.stage_code)
     tree.add("packages: " + ", ".join(f"{name} {version}" for name, version in found.packages.items()))
     return tree
+
+
+def provenance_lines(found: Lineage) -> list[str]:
+    """Which commit a build is of: its recorded inputs compared with the version's commit, or HEAD."""
+    check, ran_on = found.inputs, found.commit or "unknown"
+    if check is None or check.commit is None:
+        dirty = " [yellow](with uncommitted changes)[/]" if found.dirty else ""
+        why = check.problem if check is not None and check.problem else "no commit to compare with"
+        return [f"built at commit {ran_on}{dirty}", f"inputs: not compared ({why})"]
+    total = check.matched + len(check.differing)
+    against = f"commit {check.commit}" + (" (the version's)" if found.version else " (HEAD)")
+    if check.clean:
+        lines = [f"built from {against}: all {total} recorded inputs match it"]
+        if ran_on != check.commit:
+            lines.append(f"the build ran on commit {ran_on}, before its results were committed")
+        return lines
+    shown = ", ".join(check.differing[:DIFFERING_SHOWN])
+    more = f" and {len(check.differing) - DIFFERING_SHOWN} more" if len(check.differing) > DIFFERING_SHOWN else ""
+    colour, advice = ("red", "") if found.version else ("yellow", "; commit them before a release")
+    return [
+        f"built at commit {ran_on}",
+        f"[{colour}]{len(check.differing)} of {total} recorded inputs differ from {against}: "
+        f"{escape(shown)}{more}{advice}[/]",
+    ]
 
 
 def _product_branch(parent: Tree, product: ProductLineage) -> None:

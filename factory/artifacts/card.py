@@ -122,7 +122,14 @@ def _model_details(card: CardInputs) -> list[str]:
     p, lineage = card.params, card.lineage
     model_params = ", ".join(f"`{key}={value}`" for key, value in sorted(p.model.params.items())) or "defaults"
     commit = lineage["git"].get("commit") or "unknown"
-    dirty = " (with uncommitted changes)" if lineage["git"].get("dirty") else ""
+    # A build usually runs before its edits are committed; the lineage view checks a release's
+    # recorded inputs against the commit it was released from.
+    dirty = (
+        f" plus edits not yet committed when it ran (`factory lineage {p.name} --version <version>` checks "
+        "a release's inputs against its commit)"
+        if lineage["git"].get("dirty")
+        else ""
+    )
     steps = {
         "numeric": [step.component for step in p.features.numeric_steps] if p.features.numeric else [],
         "categorical": [step.component for step in p.features.categorical_steps] if p.features.categorical else [],
@@ -141,7 +148,7 @@ def _model_details(card: CardInputs) -> list[str]:
         "- **Feature steps:** " + "; ".join(f"{group}: {' → '.join(names)}" for group, names in steps.items() if names),
         f"- **Model file sha256:** `{lineage.get('model_sha256', 'unknown')}`",
         f"- **Config sha256:** `{lineage.get('config_sha256', 'unknown')}`",
-        f"- **Built at commit:** `{commit}`{dirty}",
+        f"- **Built at commit:** `{commit}`" + (" plus edits not yet committed" if dirty else ""),
         "- **Packages:** " + ", ".join(f"{k} {v}" for k, v in sorted(lineage.get("packages", {}).items())),
         f"- **Numeric kernels:** {describe(lineage['kernels']) if 'kernels' in lineage else 'not recorded'}",
     ]

@@ -16,6 +16,7 @@ from typing import Any
 
 from factory.compose import check_name, use_case_names
 from factory.errors import FactoryError
+from factory.governance.inputs import InputCheck, compare_with_commit, recorded_inputs
 from factory.governance.snapshot import Snapshot
 from factory.paths import ProjectPaths
 from factory.release import registry_state
@@ -63,6 +64,8 @@ class Lineage:
     stage_code: list[FileHash]
     packages: dict[str, str | None]
     record: dict[str, Any] | None = None
+    # The build's recorded inputs against the version's commit (or HEAD, for the working tree).
+    inputs: InputCheck | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
@@ -100,6 +103,7 @@ def read_lineage(snapshot: Snapshot, name: str, version: str | None, record: Rel
         for product, path in sorted(built.get("params", {}).get("products", {}).items())
     ]
     return Lineage(
+        inputs=_check_inputs(snapshot, folder, products),
         use_case=name,
         version=version,
         tag=snapshot.revision,
@@ -114,6 +118,23 @@ def read_lineage(snapshot: Snapshot, name: str, version: str | None, record: Rel
         packages=dict(sorted(built.get("packages", {}).items())),
         record=record.model_dump(mode="json") if record else None,
     )
+
+
+def _check_inputs(snapshot: Snapshot, folder: str, products: list[ProductLineage]) -> InputCheck:
+    """The use case's and its data products' recorded inputs against the commit of `snapshot`."""
+    names: set[str] = set()
+    pending = list(products)
+    while pending:
+        product = pending.pop()
+        names.add(product.name)
+        pending.extend(product.upstream)
+    root_lock = snapshot.mapping("dvc.lock")
+    stages = root_lock.get("stages") or {}
+    locks = {
+        f"{folder}/dvc.lock": snapshot.mapping(f"{folder}/dvc.lock"),
+        "dvc.lock": {"stages": {key: value for key, value in stages.items() if key in names}},
+    }
+    return compare_with_commit(snapshot.root, snapshot.revision or "HEAD", *recorded_inputs(locks))
 
 
 def locked_model_md5(snapshot: Snapshot, name: str) -> str | None:

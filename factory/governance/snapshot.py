@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from factory.bounded_yaml import RECORD_LIMITS
+from factory.bounded_yaml import load as load_yaml
 from factory.errors import ConfigError
 from factory.gitrepo import file_at
 
@@ -36,13 +36,15 @@ class Snapshot:
         text = self.text(path)
         if text is None:
             return {}
+        shown = f"{path} ({self.where})"
+        if not path.endswith(".json"):
+            # DVC writes and reads these records as YAML 1.2 (`no` stays text).
+            value = load_yaml(text, shown, RECORD_LIMITS, core_schema=True)
+            return value if isinstance(value, dict) else {}
         try:
-            value = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-        except (ValueError, yaml.YAMLError) as exc:  # JSONDecodeError is a ValueError
-            shown = f"{path} ({self.where})"
-            raise ConfigError.single(
-                shown, "", "valid JSON" if path.endswith(".json") else "valid YAML", " ".join(str(exc).split())
-            ) from exc
+            value = json.loads(text)
+        except ValueError as exc:  # JSONDecodeError is a ValueError
+            raise ConfigError.single(shown, "", "valid JSON", " ".join(str(exc).split())) from exc
         return value if isinstance(value, dict) else {}
 
     @property

@@ -49,6 +49,12 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Runner]:
     run("git", "remote", "add", "origin", str(base / "origin.git"), check=True)
     run(sys.executable, "-m", "dvc", "remote", "add", "-d", "local", str(base / "dvc-remote"), check=True)
     run("git", "commit", "-qam", "a DVC remote", check=True)
+    # The usual flow: edit, build, then commit the edit with the build's records, then release.
+    config = root / "use_cases" / WINE / "config.yaml"
+    config.write_text(config.read_text().replace("Classify wines", "Tell apart wines"))
+    code, output = factory(run, "build", WINE)
+    assert code == 0, output
+    run("git", "commit", "-qam", "reword the description", check=True)
     code, output = factory(run, "release", WINE)
     assert code == 0 and "released v1.0.0 to production" in output, output
     return root, run
@@ -122,6 +128,9 @@ def test_lineage_of_a_release_is_read_at_its_tag(
         # The build ran at an earlier commit than the one released (its results were committed after).
         assert found["record"]["commit"] == run("git", "rev-parse", f"{WINE}@v1.0.0^{{}}", check=True).stdout.strip()
         run("git", "merge-base", "--is-ancestor", found["commit"], found["record"]["commit"], check=True)
+        # ... with the edit not yet committed; its recorded inputs are still exactly the released commit's.
+        assert found["dirty"] and found["inputs"]["commit"] == found["record"]["commit"]
+        assert found["inputs"]["differing"] == [] and found["inputs"]["matched"] > 40
         (wine,) = found["products"]
         assert wine["name"] == "wine" and wine["source"]["component"] == "sklearn_dataset" and wine["md5"]
         assert "components/models/logistic_regression.py" in [f["path"] for f in found["components"]]
@@ -129,6 +138,8 @@ def test_lineage_of_a_release_is_read_at_its_tag(
 
         code, output = cli(monkeypatch, capsys, root, "lineage", WINE, "--version", "v1.0.0")
         assert code == 0 and "data products" in output and "sklearn_dataset" in output
+        assert f"built from commit {found['record']['commit']} (the version's): all" in output
+        assert "uncommitted" not in output
         code, output = cli(monkeypatch, capsys, root, "lineage", WINE)
         assert code == 2 and f"run `factory build {WINE}` and commit" in output
         code, output = cli(monkeypatch, capsys, root, "lineage", WINE, "--version", "v7.0.0")
