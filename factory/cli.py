@@ -245,6 +245,55 @@ def score(
 
 
 @app.command()
+def serve(
+    names: Names = None,
+    stage: Annotated[StageName, typer.Option(help="serve the version holding this stage")] = "production",
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
+    poll_seconds: Annotated[
+        float, typer.Option(min=0, help="look for moved stages this often (0: only on POST /admin/reload)")
+    ] = 30.0,
+    fetch: Annotated[bool, typer.Option(help="git fetch the tags from origin before each look")] = True,
+    max_rows: Annotated[int, typer.Option(min=1, max=1_000_000, help="records per request, at most")] = 1_000,
+    max_body_kib: Annotated[int, typer.Option(min=1, max=1_048_576, help="request body size, at most")] = 1_024,
+    capture: Annotated[
+        Path | None, typer.Option(help="write sampled scored rows here, one folder per use case, for monitoring")
+    ] = None,
+    capture_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of rows captured")] = 0.1,
+    capture_roll_rows: Annotated[int, typer.Option(min=1, help="rows per captured file, at most")] = 10_000,
+    capture_roll_seconds: Annotated[
+        float, typer.Option(min=1, help="age of a captured file's first row, at most")
+    ] = 60.0,
+) -> None:
+    """Serve released models over HTTP: predict, health, models and metrics; swapped when a stage moves."""
+    from factory.errors import FactoryError
+
+    try:
+        from factory.serve.app import ServeLimits
+        from factory.serve.capture import CaptureSettings
+        from factory.serve.service import ServeOptions
+        from factory.serve.service import serve as run_serve
+    except ModuleNotFoundError as exc:
+        raise FactoryError(
+            f"serving needs the serve extra ({exc.name} is missing): pip install -e '.[serve]'"
+        ) from None
+    options = ServeOptions(
+        stage=stage,
+        host=host,
+        port=port,
+        poll_seconds=poll_seconds,
+        fetch_tags=fetch,
+        limits=ServeLimits(max_body_bytes=max_body_kib * 1024, max_rows=max_rows),
+        capture=CaptureSettings(
+            folder=capture.resolve(), rate=capture_rate, roll_rows=capture_roll_rows, roll_seconds=capture_roll_seconds
+        )
+        if capture is not None
+        else None,
+    )
+    run_serve(_paths().root, names, options)
+
+
+@app.command()
 def monitor(
     name: UseCaseName,
     input_path: Annotated[Path, typer.Option("--input", help="CSV or Parquet batch of production data")],

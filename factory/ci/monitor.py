@@ -18,7 +18,7 @@ from factory.errors import FactoryError, MonitoringAlert
 from factory.monitor.workflow import monitor
 from factory.paths import ProjectPaths
 from factory.release import registry_state
-from factory.release.scoring import read_table, released_params
+from factory.release.scoring import batch_files, read_table, released_params
 
 BATCH_SUFFIXES = (".parquet", ".csv")
 
@@ -53,12 +53,14 @@ class CiMonitorReport:
 
 
 def batch_for(inputs: Path, name: str) -> Path | None:
-    """The batch file of use case `name` in `inputs`, if there is one."""
+    """The batch of use case `name` in `inputs`, if there is one: a file, or a folder of Parquet files
+    (what `factory serve --capture` writes)."""
     for suffix in BATCH_SUFFIXES:
         candidate = inputs / f"{name}{suffix}"
         if candidate.is_file():
             return candidate
-    return None
+    folder = inputs / name
+    return folder if folder.is_dir() and batch_files(folder) else None
 
 
 def ci_monitor(root: Path, inputs: Path) -> CiMonitorReport:

@@ -24,7 +24,6 @@ from factory.io import (
     atomic_write_text,
     canonical_json,
     load_model_bytes,
-    sha256_file,
     write_parquet,
 )
 from factory.monitor.drift import DriftResult, check_drift
@@ -34,7 +33,7 @@ from factory.monitor.report import column_plot, render_html
 from factory.monitor.simulate import Shift, check_shifts, simulate_batch
 from factory.paths import ProjectPaths
 from factory.release import registry_state
-from factory.release.scoring import fetch_verified, read_table, released_params, resolve_version
+from factory.release.scoring import fetch_verified, read_batch, released_params, resolve_version
 from factory.spec import Monitoring, TableSchema, UseCaseParams
 
 if TYPE_CHECKING:
@@ -188,7 +187,7 @@ def monitor(
     # A batch's columns and the copies made of them go back to the system once freed, rather
     # than staying as holes in the heap: a million-row batch peaks at 2.5x its size, not 3.2x.
     with freed_buffers_returned():
-        table = read_table(input_path)
+        table, input_sha256 = read_batch(input_path)
         validate_batch(table, input_schema_for(params, products), labels, str(input_path))
         model, profile = released_artifacts(root, info)
         check = check_batch(table, params, policy, model, profile, labels)
@@ -204,7 +203,7 @@ def monitor(
         use_case=name,
         version=info.version,
         input_shown=_shown(root, input_path),
-        input_sha256=sha256_file(input_path),
+        input_sha256=input_sha256,
         alert=bool(reasons),
         report=_shown(root, report_json),
     )

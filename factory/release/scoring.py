@@ -7,6 +7,7 @@ the reviewed types; the input is validated against the use case's declared input
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from factory.compose import check_name, use_case_names
 from factory.datacheck import input_schema_for, validate_frame
 from factory.errors import ConfigError, DataValidationError, FactoryError, ModelFileError
 from factory.gitrepo import file_at
-from factory.io import atomic_write_bytes, load_model_bytes, read_parquet, sha256_bytes, write_parquet
+from factory.io import atomic_write_bytes, load_model_bytes, read_parquet, sha256_bytes, sha256_file, write_parquet
 from factory.paths import ProjectPaths
 from factory.release import registry_state
 from factory.release.anchors import require_anchored
@@ -114,9 +115,11 @@ def released_params(root: Path, info: registry_state.VersionInfo) -> tuple[UseCa
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read CSV or Parquet input, refusing anything else or an empty table."""
+    """Read CSV or Parquet input, or a folder of Parquet files (as `factory serve` captures); never an empty table."""
     import pandas as pd
 
+    if path.is_dir():
+        return _read_folder(path)[0]
     if not path.is_file():
         raise FactoryError(f"{path}: no such input file")
     try:
@@ -126,6 +129,39 @@ def read_table(path: Path) -> pd.DataFrame:
     if table.empty:
         raise DataValidationError(f"{path}: the table has no rows")
     return table
+
+
+def batch_files(folder: Path) -> list[Path]:
+    """The Parquet files of a folder batch, in name order (captured files are named by time)."""
+    return sorted(path for path in folder.glob("*.parquet") if path.is_file() and not path.is_symlink())
+
+
+def read_batch(path: Path) -> tuple[pd.DataFrame, str]:
+    """`read_table`, with the sha256 of what was read: of the file, or of each file of a folder."""
+    if not path.is_dir():
+        return read_table(path), sha256_file(path)
+    return _read_folder(path)
+
+
+def _read_folder(folder: Path) -> tuple[pd.DataFrame, str]:
+    """The rows of every Parquet file in `folder`, and a digest of the files read (files added later are not)."""
+    import pandas as pd
+
+    files = batch_files(folder)
+    if not files:
+        raise DataValidationError(f"{folder}: expected Parquet files in the folder; found none")
+    tables, listing = [], []
+    for file in files:
+        data = file.read_bytes()
+        try:
+            tables.append(pd.read_parquet(io.BytesIO(data)))
+        except Exception as exc:
+            raise DataValidationError(f"{file}: cannot read it as Parquet ({exc})") from exc
+        listing.append(f"{file.name} {sha256_bytes(data)}\n")
+    table = pd.concat(tables, ignore_index=True)
+    if table.empty:
+        raise DataValidationError(f"{folder}: the files hold no rows")
+    return table, sha256_bytes("".join(listing).encode())
 
 
 def score(
