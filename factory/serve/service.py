@@ -61,7 +61,8 @@ def prepare(root: Path, names: list[str] | None, options: ServeOptions) -> FastA
     )
     pool.refresh()
     if problems := pool.problems():
-        raise FactoryError("cannot serve: " + "; ".join(f"{name}: {problem}" for name, problem in problems.items()))
+        named = [text if text.startswith(f"{name}:") else f"{name}: {text}" for name, text in problems.items()]
+        raise FactoryError("cannot serve: " + "; ".join(named))
     capture = CaptureWriter(options.capture) if options.capture is not None else None
     app = create_app(
         pool,

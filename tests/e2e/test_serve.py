@@ -138,6 +138,12 @@ def predict(service: Service, body: object, client: httpx.Client | None = None) 
     return poster.post(f"{service.url}/v1/{WINE}/predict", json=body, timeout=60)  # type: ignore[union-attr]
 
 
+def test_a_use_case_with_nothing_released_is_a_clear_error(service: Service) -> None:
+    code, output = factory(service.server, "serve", "churn", "--port", str(free_port()), "--no-fetch")
+    assert code == 2 and "cannot serve: churn: no version is in production" in output, output
+    assert "Traceback" not in output and "Uvicorn running" not in output
+
+
 def test_predictions_are_factory_scores_byte_for_byte(service: Service, tmp_path: Path) -> None:
     rows = wine_rows(service, 40)
     rows.to_parquet(tmp_path / "rows.parquet", index=False)
