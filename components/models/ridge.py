@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 class RidgeParams(ComponentParams):
     """Parameters of `ridge`."""
 
-    alpha: float = Field(1.0, ge=0, le=1e6, description="Strength of the L2 penalty; 0 is ordinary least squares.")
+    # Not 0: an unpenalised ridge on a constant or collinear column gives huge coefficients;
+    # linear_regression solves that case properly.
+    alpha: float = Field(1.0, gt=0, le=1e6, description="Strength of the L2 penalty (use linear_regression for none).")
     random_state: int = Field(0, ge=0, le=MAX_SEED, description=RANDOM_STATE_DESCRIPTION)
 
 

@@ -15,6 +15,11 @@ ESTIMATORS = {
     "hist_gradient_boosting_classifier": ("HistGradientBoostingClassifier", CLASSIFICATION),
     "hist_gradient_boosting_regressor": ("HistGradientBoostingRegressor", REGRESSION),
     "ridge": ("Ridge", REGRESSION),
+    "linear_regression": ("LinearRegression", REGRESSION),
+    "elastic_net": ("ElasticNet", REGRESSION),
+    "extra_trees_classifier": ("ExtraTreesClassifier", CLASSIFICATION),
+    "extra_trees_regressor": ("ExtraTreesRegressor", REGRESSION),
+    "gradient_boosting_classifier": ("GradientBoostingClassifier", CLASSIFICATION),
 }
 
 
@@ -26,7 +31,7 @@ def test_builds_the_estimator_for_its_tasks_with_a_fixed_seed(name: str) -> None
     assert type(estimator).__name__ == class_name
     assert component.tasks == tasks
     settings = estimator.get_params()
-    assert settings["random_state"] == 0
+    assert settings.get("random_state", 0) == 0  # least squares has no randomness to seed
     assert settings.get("n_jobs") in (None, 1)
 
 
@@ -63,6 +68,10 @@ def test_params_reach_the_estimator() -> None:
         ("logistic_regression", {"C": 0}),
         ("logistic_regression", {"class_weight": "auto"}),
         ("ridge", {"alpha": -1}),
+        ("ridge", {"alpha": 0}),
+        ("elastic_net", {"l1_ratio": 1.5}),
+        ("gradient_boosting_classifier", {"subsample": 0}),
+        ("extra_trees_regressor", {"class_weight": "balanced"}),
         ("random_forest_classifier", {"n_estimators": 0}),
         ("random_forest_regressor", {"class_weight": "balanced"}),
         ("random_forest_regressor", {"n_jobs": 0}),
@@ -73,3 +82,15 @@ def test_params_reach_the_estimator() -> None:
 def test_bad_hyper_parameters_fail_at_config_time(name: str, params: dict) -> None:
     with pytest.raises(pydantic.ValidationError):
         registry.get("model", name).parse_params(params)
+
+
+def test_least_squares_gives_a_constant_column_no_weight() -> None:
+    """The case that made an unpenalised ridge useless: a constant feature beside real ones."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    features = np.column_stack([rng.normal(size=200), np.full(200, 3.0)])
+    target = 2.0 * features[:, 0] + 1.0
+    component = registry.get("model", "linear_regression")
+    model = component(component.parse_params({})).fit(features, target)
+    assert abs(model.coef_[0] - 2.0) < 1e-9 and abs(model.coef_[1]) < 1e-9 and abs(model.intercept_ - 1.0) < 1e-9
