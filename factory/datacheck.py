@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from factory.errors import DataValidationError
-from factory.spec import ColumnSchema, DataProductSpec, TableSchema, UseCaseParams
+from factory.spec import (
+    TASK_CLASSES,
+    ColumnSchema,
+    DataProductSpec,
+    RandomSplit,
+    TableSchema,
+    UseCaseParams,
+    describe_classes,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,3 +135,45 @@ def masked(value: object) -> str:
     if _SHORT_NAME.fullmatch(text):
         return repr(text)
     return f"{text[:MASKED_CHARACTERS]!r}... ({len(text)} characters)"
+
+
+# Classes named in a target error, at most; the rest are counted.
+CLASSES_SHOWN = 10
+
+
+def target_problem(target: pd.Series, params: UseCaseParams) -> str | None:
+    """Why the target's values do not suit the task and its split, or None when they do.
+
+    Run on the prepared table (after the joins, before the split). A class is named as
+    `masked` shows it: short labels whole, anything longer as its first characters.
+    """
+    import pandas as pd
+
+    if params.task == "regression":
+        if pd.api.types.is_bool_dtype(target) or not pd.api.types.is_numeric_dtype(target):
+            return f"expected a numeric column for regression; got dtype {target.dtype}"
+        return None
+    counts = target.value_counts(sort=True)
+    shown = ", ".join(f"{masked(label)} ({count} rows)" for label, count in counts.head(CLASSES_SHOWN).items())
+    more = f" and {len(counts) - CLASSES_SHOWN} more" if len(counts) > CLASSES_SHOWN else ""
+    least, most = TASK_CLASSES[params.task]
+    if not least <= len(counts) <= most:
+        return f"expected {describe_classes(params.task)}; found {len(counts)}: {shown}{more}"
+    needed = rows_per_class(params)
+    if int(counts.min()) < needed:
+        rare = ", ".join(f"{masked(label)} ({count})" for label, count in counts[counts < needed].items())
+        return f"expected at least {needed} rows of each class for the split and the folds; got {rare}"
+    return None
+
+
+def rows_per_class(params: UseCaseParams) -> int:
+    """The fewest rows of a class that a stratified split and the search's folds can work with."""
+    split = params.split
+    if not isinstance(split, RandomSplit):
+        return 1  # time-ordered test rows and folds: nothing is stratified
+    needed = 2 if split.stratify is not False else 1
+    search = params.model.search
+    if search is not None:
+        # Each of the `cv` stratified folds needs one row of every class in the training share.
+        needed = max(needed, math.ceil(search.cv / (1 - split.test_size)))
+    return needed

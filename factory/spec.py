@@ -10,6 +10,7 @@ data products). Both passes report `Problem`s with the key path; callers raise o
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
@@ -240,7 +241,9 @@ class RandomSplit(StrictModel):
 
     kind: Literal["random"] = "random"
     test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
-    stratify: bool = True
+    stratify: bool | None = Field(
+        default=None, description="keep the classes' shares in both sets; by default, for classification tasks"
+    )
     seed: int = Field(default=42, ge=0, le=MAX_SEED)
 
 
@@ -579,8 +582,13 @@ def check_use_case(spec: UseCaseSpec, products: Mapping[str, DataProductSpec]) -
 
     if columns is not None:
         _check_columns(spec, columns, problems)
-    if isinstance(spec.split, RandomSplit) and spec.split.stratify and not is_classifier:
-        problems.append(Problem("split.stratify", "false for regression (stratifying needs classes)", "true"))
+    split = spec.split
+    if isinstance(split, RandomSplit):
+        if split.stratify and not is_classifier:
+            problems.append(Problem("split.stratify", "false for regression (stratifying needs classes)", "true"))
+        if split.stratify is None:  # the default follows the task
+            split = split.model_copy(update={"stratify": is_classifier})
+    _check_target(spec, products, problems)
     if isinstance(spec.split, TimeSplit) and columns is not None:
         dtype = columns.get(spec.split.column)
         if dtype is not None and dtype not in ("datetime64[ns]", "int64", "float64"):
@@ -593,7 +601,59 @@ def check_use_case(spec: UseCaseSpec, products: Mapping[str, DataProductSpec]) -
             )
     if isinstance(model, ModelRef) and model.search is not None and model is not spec.model:
         model = model.model_copy(update={"search": _check_search(model, spec, problems)})
-    return spec.model_copy(update={"model": model, "features": features, "monitoring": monitoring}), problems
+    return (
+        spec.model_copy(update={"model": model, "features": features, "monitoring": monitoring, "split": split}),
+        problems,
+    )
+
+
+def _check_target(spec: UseCaseSpec, products: Mapping[str, DataProductSpec], problems: list[Problem]) -> None:
+    """What the target's declared schema already tells about the task: its dtype and its classes.
+
+    The data are checked again when the use case is prepared (`target_problem`), where the
+    classes of a text column without an `allowed` list are first known.
+    """
+    column = next(
+        (
+            products[item.product].table_schema.columns[spec.target]
+            for item in spec.data
+            if item.product in products and spec.target in products[item.product].table_schema.columns
+        ),
+        None,
+    )
+    if column is None:
+        return
+    shown = f"{spec.target!r} of dtype {column.dtype}"
+    if spec.task == "regression":
+        if column.dtype not in ("int64", "float64"):
+            problems.append(Problem("target", "a numeric column for regression", shown))
+        return
+    if column.dtype == "datetime64[ns]":
+        problems.append(Problem("target", "a column of classes (text, integer or boolean)", shown))
+        return
+    classes = [True, False] if column.dtype == "bool" else column.allowed
+    if classes is None:
+        return
+    expected = TASK_CLASSES[spec.task]
+    if not expected[0] <= len(set(classes)) <= expected[1]:
+        listed = ", ".join(str(value) for value in classes)
+        problems.append(Problem("target", f"{describe_classes(spec.task)}", f"{len(classes)}: {listed}"))
+
+
+# How many classes each classification task needs: (at least, at most).
+TASK_CLASSES: dict[str, tuple[int, float]] = {
+    "binary_classification": (2, 2),
+    "multiclass_classification": (3, math.inf),
+}
+
+
+def describe_classes(task: str) -> str:
+    """What a task needs of its target's classes, in words."""
+    return (
+        "exactly two classes for binary_classification (or a boolean)"
+        if task == "binary_classification"
+        else "at least three classes for multiclass_classification (binary_classification takes two)"
+    )
 
 
 def _check_monitoring(policy: Monitoring | None, problems: list[Problem]) -> Monitoring | None:

@@ -181,3 +181,48 @@ def test_a_component_name_registered_twice_is_refused_by_check(factory_cli: Runn
     assert "component module components.models.ridge_again cannot be imported" in done.stderr
     assert "model component 'ridge' is registered twice" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_target_must_suit_the_task(project: Path) -> None:
+    original = churn_config(project)
+
+    def binary_on_three_classes(config: dict[str, Any]) -> None:
+        config["target"] = "plan"
+        config["features"]["categorical"].remove("plan")
+
+    message = problems_for(project, binary_on_three_classes)
+    assert (
+        "target: expected exactly two classes for binary_classification (or a boolean); got 3: basic, plus" in message
+    )
+
+    def multiclass_on_a_boolean(config: dict[str, Any]) -> None:
+        config["task"] = "multiclass_classification"
+        config["evaluation"] = {"primary_metric": "accuracy"}
+        config["release"] = {"gates": {"accuracy": {"min": 0.5}}}
+
+    write_churn(project, original)
+    message = problems_for(project, multiclass_on_a_boolean)
+    assert "target: expected at least three classes for multiclass_classification" in message
+    assert "got 2: True, False" in message
+
+    def regression_on_text(config: dict[str, Any]) -> None:
+        config.update(task="regression", target="region", model={"component": "linear_regression"})
+        config["features"]["categorical"].remove("region")
+        config["evaluation"] = {"primary_metric": "r2", "slices": []}
+        config["release"] = {"gates": {}}
+        config["split"] = {"test_size": 0.2}
+
+    write_churn(project, original)
+    message = problems_for(project, regression_on_text)
+    assert "target: expected a numeric column for regression; got 'region' of dtype string" in message
+    assert "split.stratify" not in message  # the default follows the task
+
+
+def test_the_split_stratifies_by_default_for_classification_only(project: Path) -> None:
+    config_file = project / "use_cases/customer-value/config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    config["split"] = {"test_size": 0.25, "seed": 1}  # a random split, `stratify` left out
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    loaded = load_project(ProjectPaths(project))
+    assert loaded.use_cases["churn"].split.stratify is True
+    assert loaded.use_cases["customer-value"].split.stratify is False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from factory.datacheck import target_problem
 from factory.errors import DataValidationError
 from factory.io import write_parquet
 from factory.paths import UseCasePaths
@@ -21,6 +22,7 @@ PARAMS = (
     "features.categorical",
     "split",
     "evaluation.slices",
+    "model.search",
 )
 UNTRACKED = ("name",)  # read, yet no reason to rerun: the use case's name is its folder
 
@@ -36,6 +38,10 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     table = table.dropna(subset=[params.target])
     if table.empty:
         raise DataValidationError(f"use case {params.name!r}: no rows with a value for the target {params.target!r}")
+    if problem := target_problem(table[params.target], params):
+        raise DataValidationError(
+            f"use_cases/{params.name}/config.yaml: target {params.target!r} for {params.task}: {problem}"
+        )
     train, test = split_table(table, params)
     write_parquet(paths.train_data, train)
     write_parquet(paths.test_data, test)
@@ -70,7 +76,9 @@ def split_table(table: pd.DataFrame, params: UseCaseParams) -> tuple[pd.DataFram
     if isinstance(split, RandomSplit):
         from sklearn.model_selection import train_test_split
 
-        stratify = table[params.target] if split.stratify and params.task != "regression" else None
+        classifier = params.task != "regression"
+        stratified = classifier if split.stratify is None else split.stratify and classifier
+        stratify = table[params.target] if stratified else None
         train, test = train_test_split(table, test_size=split.test_size, random_state=split.seed, stratify=stratify)
         return train.sort_index(), test.sort_index()
     ordered = table.sort_values(split.column, kind="mergesort")
