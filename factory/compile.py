@@ -173,7 +173,13 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
     stages = {
         "prepare": {
             "cmd": f"factory stage prepare {spec.name}",
-            "deps": sorted([*rel(product_files), *code_of("prepare")]),
+            "deps": sorted(
+                [
+                    *rel(product_files),
+                    *code_of("prepare"),
+                    *rel(_component_files(paths, spec.prepare, kind="transform")),
+                ]
+            ),
             "params": list(stage_params("prepare")),
             "outs": [use_case.rel(use_case.train_data), use_case.rel(use_case.test_data)],
         },

@@ -27,6 +27,8 @@ EXCERPT_CHARACTERS = 40
 MASKED_CHARACTERS = 3
 # Short identifiers (column names such as `region_code`) are shown whole when masked.
 _SHORT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,19}")
+# Numbers of up to six digits (a key, a count, a code) are shown whole; longer ones may identify someone.
+_SMALL_NUMBER = re.compile(r"-?[0-9]{1,6}(\.[0-9]{1,6})?")
 
 
 def build_schema(schema: TableSchema, coerce: bool = False) -> pa.DataFrameSchema:
@@ -130,9 +132,9 @@ def excerpt(value: object) -> str:
 
 
 def masked(value: object) -> str:
-    """A short name shown whole; anything longer or unusual as its first characters and its length."""
+    """A short name or a small number shown whole; anything longer or unusual as its first characters and length."""
     text = str(value)
-    if _SHORT_NAME.fullmatch(text):
+    if _SHORT_NAME.fullmatch(text) or _SMALL_NUMBER.fullmatch(text):
         return repr(text)
     return f"{text[:MASKED_CHARACTERS]!r}... ({len(text)} characters)"
 

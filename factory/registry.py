@@ -121,6 +121,9 @@ class Component:
     needs_proba: bool = False
     reads_products: Callable[[Any], list[str]] | None = None
     reads_files: Callable[[Any], list[str]] | None = None
+    # A transform that adds, removes, renames or retypes columns says how, so a use case's
+    # `prepare` steps can be checked before any data is read.
+    columns_out: Callable[[Any, dict[str, str]], dict[str, str]] | None = None
     applies_to: tuple[str, ...] = ()
     measure: str = ""  # a drift test's figure: "p-value" (drift below the threshold) or "distance" (at or above)
 
@@ -136,6 +139,10 @@ class Component:
     def products_read(self, params: ComponentParams) -> list[str]:
         """Data products this component reads besides its input frame."""
         return sorted(self.reads_products(params)) if self.reads_products else []
+
+    def output_columns(self, params: ComponentParams, columns: dict[str, str]) -> dict[str, str]:
+        """The columns (name -> dtype) a transform's output has, given its input's."""
+        return self.columns_out(params, dict(columns)) if self.columns_out else dict(columns)
 
     def files_read(self, params: ComponentParams) -> list[str]:
         """Project files (relative to the root) this component reads."""
@@ -169,6 +176,7 @@ def register(
     needs_proba: bool = False,
     reads_products: Callable[[Any], list[str]] | None = None,
     reads_files: Callable[[Any], list[str]] | None = None,
+    columns_out: Callable[[Any, dict[str, str]], dict[str, str]] | None = None,
     applies_to: tuple[str, ...] = (),
     measure: str = "",
 ) -> Callable[[F], F]:
@@ -197,6 +205,7 @@ def register(
             needs_proba=needs_proba,
             reads_products=reads_products,
             reads_files=reads_files,
+            columns_out=columns_out,
             applies_to=applies_to,
             measure=measure,
         )

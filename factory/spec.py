@@ -14,7 +14,17 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_serializer,
+    model_validator,
+)
 
 from factory import registry
 from factory.errors import Problem
@@ -191,12 +201,64 @@ class DataProductSpec(StrictModel):
 # ---------------------------------------------------------------- use cases
 
 
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+KeyColumns = Annotated[list[str], BeforeValidator(_as_list), Field(min_length=1, max_length=16)]
+
+
+class JoinKeys(StrictModel):
+    """Join keys named differently on the two sides: `left` in the products before, `right` in this one."""
+
+    left: KeyColumns
+    right: KeyColumns
+
+    @model_validator(mode="after")
+    def _paired(self) -> JoinKeys:
+        if len(self.left) != len(self.right):
+            raise ValueError(f"as many right keys as left keys (got {len(self.left)} and {len(self.right)})")
+        return self
+
+
+def _join_keys(value: Any) -> Any:
+    """A list names keys alike on both sides; an empty list (the first product) means none."""
+    if isinstance(value, list):
+        return {"left": value, "right": value} if value else None
+    return value
+
+
 class DataInput(StrictModel):
-    """One data product a use case reads; every one after the first is joined on `on`."""
+    """One data product a use case reads; every one after the first is joined on its keys."""
 
     product: Slug
-    join_keys: list[str] = Field(default_factory=list, description="join keys (empty for the first product)")
+    join_keys: Annotated[JoinKeys | None, BeforeValidator(_join_keys)] = Field(
+        default=None,
+        description="join keys: a list of columns named alike on both sides, or {left: ..., right: ...}; "
+        "none for the first product",
+    )
     how: Literal["inner", "left"] = "inner"
+    cardinality: Literal["many_to_one", "one_to_one", "one_to_many", "many_to_many"] = Field(
+        default="many_to_one",
+        description="rows per key on each side, checked on the data: many_to_one needs this product's keys unique",
+    )
+
+    @field_serializer("join_keys")
+    def _written_as_given(self, keys: JoinKeys | None) -> list[str] | dict[str, list[str]]:
+        """Keys named alike are written back as one list, as people write them."""
+        if keys is None:
+            return []
+        return list(keys.left) if keys.left == keys.right else {"left": list(keys.left), "right": list(keys.right)}
+
+    @property
+    def left_keys(self) -> list[str]:
+        """The key columns of the products joined before this one."""
+        return list(self.join_keys.left) if self.join_keys else []
+
+    @property
+    def right_keys(self) -> list[str]:
+        """The key columns of this product."""
+        return list(self.join_keys.right) if self.join_keys else []
 
 
 def _default_numeric_steps() -> list[FeatureRef]:
@@ -380,6 +442,11 @@ class UseCaseSpec(StrictModel):
     risk_tier: RiskTier
     task: Task
     data: list[DataInput] = Field(min_length=1)
+    prepare: list[TransformRef] = Field(
+        default_factory=list,
+        max_length=32,
+        description="transforms of the joined table before the split (filter, derive, drop); the products stay shared",
+    )
     target: str
     features: Features
     split: Annotated[
@@ -580,6 +647,7 @@ def check_use_case(spec: UseCaseSpec, products: Mapping[str, DataProductSpec]) -
                 )
             )
 
+    prepare, columns = _check_prepare(spec, columns, problems)
     if columns is not None:
         _check_columns(spec, columns, problems)
     split = spec.split
@@ -602,9 +670,46 @@ def check_use_case(spec: UseCaseSpec, products: Mapping[str, DataProductSpec]) -
     if isinstance(model, ModelRef) and model.search is not None and model is not spec.model:
         model = model.model_copy(update={"search": _check_search(model, spec, problems)})
     return (
-        spec.model_copy(update={"model": model, "features": features, "monitoring": monitoring, "split": split}),
+        spec.model_copy(
+            update={"model": model, "features": features, "monitoring": monitoring, "split": split, "prepare": prepare}
+        ),
         problems,
     )
+
+
+def _check_prepare(
+    spec: UseCaseSpec, columns: dict[str, str] | None, problems: list[Problem]
+) -> tuple[list[TransformRef], dict[str, str] | None]:
+    """Resolve the `prepare` transforms and follow the columns through them.
+
+    A step may only reshape the use case's own table: one that reads other products or files
+    is refused (list another product under `data:` to join it).
+    """
+    steps: list[TransformRef] = []
+    for index, ref in enumerate(spec.prepare):
+        key = f"prepare.{index}"
+        resolved = resolve_component(ref, key, problems)
+        steps.append(resolved)  # type: ignore[arg-type]
+        if ref.component not in registry.names("transform"):
+            columns = None
+            continue
+        component = registry.get("transform", ref.component)
+        try:
+            params = component.parse_params(resolved.params)
+        except ValidationError:
+            columns = None  # resolve_component has named the problem
+            continue
+        if component.products_read(params) or component.files_read(params):
+            problems.append(
+                Problem(
+                    f"{key}.component",
+                    "a transform of the use case's own table (join other products under data:)",
+                    repr(ref.component),
+                )
+            )
+        elif columns is not None:
+            columns = component.output_columns(params, columns)
+    return steps, columns
 
 
 def _check_target(spec: UseCaseSpec, products: Mapping[str, DataProductSpec], problems: list[Problem]) -> None:
@@ -757,22 +862,28 @@ def _check_data(
         if index == 0:
             if item.join_keys:
                 problems.append(
-                    Problem(f"data.{index}.join_keys", "no join keys on the first product", repr(item.join_keys))
+                    Problem(f"data.{index}.join_keys", "no join keys on the first product", ", ".join(item.left_keys))
                 )
             columns.update(declared)
             continue
         if not item.join_keys:
             problems.append(Problem(f"data.{index}.join_keys", "the join keys shared with the products before it"))
-        for key in item.join_keys:
-            if key not in declared or (complete and key not in columns):
+        for left, right in zip(item.left_keys, item.right_keys, strict=True):
+            if right not in declared:
+                problems.append(Problem(f"data.{index}.join_keys", f"a column of {item.product}", repr(right)))
+            elif complete and left not in columns:
+                problems.append(Problem(f"data.{index}.join_keys", "a column of the products before it", repr(left)))
+            elif complete and columns[left] != declared[right]:
                 problems.append(
                     Problem(
                         f"data.{index}.join_keys",
-                        f"a column of {item.product} and of the products before it",
-                        repr(key),
+                        "keys of the same dtype on both sides",
+                        f"{left!r} {columns[left]}, {right!r} {declared[right]}",
                     )
                 )
-        overlap = sorted((set(declared) & set(columns)) - set(item.join_keys))
+        # A right key named like its left key is merged into it; one named otherwise is dropped after the join.
+        kept = {name: dtype for name, dtype in declared.items() if name not in item.right_keys}
+        overlap = sorted(set(kept) & set(columns))
         if overlap:
             problems.append(
                 Problem(
@@ -781,7 +892,7 @@ def _check_data(
                     ", ".join(overlap),
                 )
             )
-        columns.update(declared)
+        columns.update(kept)
     return columns if complete else None
 
 

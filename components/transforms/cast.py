@@ -39,7 +39,7 @@ class CastParams(ComponentParams):
         return self
 
 
-@register("transform", "cast", CastParams)
+@register("transform", "cast", CastParams, columns_out=lambda p, columns: {**columns, **p.columns})
 def cast(params: CastParams, frame: pd.DataFrame, context: RunContext) -> pd.DataFrame:
     """Cast columns to int64, float64, string, bool or datetime64[ns], checking every value.
 

@@ -63,7 +63,12 @@ class DeriveColumnParams(ComponentParams):
         return self
 
 
-@register("transform", "derive_column", DeriveColumnParams)
+def _derived_columns(params: DeriveColumnParams, columns: dict[str, str]) -> dict[str, str]:
+    """The input's columns and the derived one: calendar parts are integers, every other op a float."""
+    return {**columns, params.column: "int64" if params.op in ("year", "month", "day_of_week") else "float64"}
+
+
+@register("transform", "derive_column", DeriveColumnParams, columns_out=_derived_columns)
 def derive_column(params: DeriveColumnParams, frame: pd.DataFrame, context: RunContext) -> pd.DataFrame:
     """Add a column computed from columns and constants by one of a fixed set of operations.
 

@@ -20,7 +20,12 @@ class DropColumnsParams(ComponentParams):
     columns: ColumnList = Field(description="Columns to remove.")
 
 
-@register("transform", "drop_columns", DropColumnsParams)
+@register(
+    "transform",
+    "drop_columns",
+    DropColumnsParams,
+    columns_out=lambda p, columns: {name: dtype for name, dtype in columns.items() if name not in p.columns},
+)
 def drop_columns(params: DropColumnsParams, frame: pd.DataFrame, context: RunContext) -> pd.DataFrame:
     """Remove the listed columns; every one must exist, so a typo does not pass silently."""
     require_columns(frame, params.columns)

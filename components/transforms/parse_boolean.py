@@ -34,7 +34,12 @@ class ParseBooleanParams(ComponentParams):
         return self
 
 
-@register("transform", "parse_boolean", ParseBooleanParams)
+@register(
+    "transform",
+    "parse_boolean",
+    ParseBooleanParams,
+    columns_out=lambda p, columns: {**columns, **dict.fromkeys(p.columns, "bool")},
+)
 def parse_boolean(params: ParseBooleanParams, frame: pd.DataFrame, context: RunContext) -> pd.DataFrame:
     """Parse text such as "t"/"f" or "yes"/"no" into booleans, ignoring case and spaces.
 

@@ -25,7 +25,12 @@ class ParseCurrencyParams(ComponentParams):
     columns: ColumnList = Field(description="Columns to parse.")
 
 
-@register("transform", "parse_currency", ParseCurrencyParams)
+@register(
+    "transform",
+    "parse_currency",
+    ParseCurrencyParams,
+    columns_out=lambda p, columns: {**columns, **dict.fromkeys(p.columns, "float64")},
+)
 def parse_currency(params: ParseCurrencyParams, frame: pd.DataFrame, context: RunContext) -> pd.DataFrame:
     """Parse money amounts such as "$1,325.00", "€12.5" or "(12.50)" into float64.
 

@@ -25,7 +25,12 @@ class ParsePercentageParams(ComponentParams):
     as_fraction: bool = Field(True, description="Return 0.9 for '90%' (true) or 90.0 (false).")
 
 
-@register("transform", "parse_percentage", ParsePercentageParams)
+@register(
+    "transform",
+    "parse_percentage",
+    ParsePercentageParams,
+    columns_out=lambda p, columns: {**columns, **dict.fromkeys(p.columns, "float64")},
+)
 def parse_percentage(params: ParsePercentageParams, frame: pd.DataFrame, context: RunContext) -> pd.DataFrame:
     """Parse percentages such as "90%", "90 %", "12.5%" or "90" into float64.
 

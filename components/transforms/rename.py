@@ -26,7 +26,12 @@ class RenameParams(ComponentParams):
         return columns
 
 
-@register("transform", "rename", RenameParams)
+@register(
+    "transform",
+    "rename",
+    RenameParams,
+    columns_out=lambda p, columns: {p.columns.get(name, name): dtype for name, dtype in columns.items()},
+)
 def rename(params: RenameParams, frame: pd.DataFrame, context: RunContext) -> pd.DataFrame:
     """Rename columns (old name -> new name); every old name must exist.
 

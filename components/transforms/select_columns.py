@@ -20,7 +20,12 @@ class SelectColumnsParams(ComponentParams):
     columns: ColumnList = Field(description="Columns to keep, in the order they should appear.")
 
 
-@register("transform", "select_columns", SelectColumnsParams)
+@register(
+    "transform",
+    "select_columns",
+    SelectColumnsParams,
+    columns_out=lambda p, columns: {name: columns[name] for name in p.columns if name in columns},
+)
 def select_columns(params: SelectColumnsParams, frame: pd.DataFrame, context: RunContext) -> pd.DataFrame:
     """Keep only the listed columns, in the listed order; every one must exist."""
     require_columns(frame, params.columns)

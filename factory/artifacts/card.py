@@ -25,7 +25,7 @@ from factory.errors import GitError
 from factory.gitrepo import git
 from factory.kernels import describe
 from factory.paths import ProjectPaths, UseCasePaths
-from factory.spec import Card, DataProductSpec, UseCaseParams
+from factory.spec import Card, DataInput, DataProductSpec, UseCaseParams
 
 SECTIONS = (
     "Model details",
@@ -116,6 +116,12 @@ def _section_bodies(card: CardInputs) -> list[list[str]]:
         [_human_text(card.params, "ethical_considerations")],
         [_human_text(card.params, "caveats_and_recommendations")],
     ]
+
+
+def _join_on(item: DataInput) -> str:
+    if item.left_keys == item.right_keys:
+        return _codes(item.left_keys)
+    return ", ".join(f"`{left}` = `{right}`" for left, right in zip(item.left_keys, item.right_keys, strict=True))
 
 
 def _model_details(card: CardInputs) -> list[str]:
@@ -225,9 +231,10 @@ def _training_data(card: CardInputs) -> list[str]:
         f"- **Target:** `{p.target}`",
         "- **Joined:** "
         + "; then ".join(
-            f"`{item.product}`" + (f" on {_codes(item.join_keys)} ({item.how} join)" if item.join_keys else "")
+            f"`{item.product}`" + (f" on {_join_on(item)} ({item.how} join)" if item.join_keys else "")
             for item in p.data
-        ),
+        )
+        + (f"; then prepared by {' → '.join(step.component for step in p.prepare)}" if p.prepare else ""),
         "",
         "| data product | rows | columns | content md5 | owner |",
         "| --- | --- | --- | --- | --- |",

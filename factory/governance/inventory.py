@@ -272,7 +272,7 @@ def _columns(spec: UseCaseSpec) -> list[str]:
     columns = [spec.target, *spec.features.columns, *spec.evaluation.slices]
     if isinstance(spec.split, TimeSplit):
         columns.append(spec.split.column)
-    columns += [key for item in spec.data for key in item.join_keys]
+    columns += [key for item in spec.data for key in (*item.left_keys, *item.right_keys)]
     return sorted(set(columns))
 
 

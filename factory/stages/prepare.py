@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from factory.datacheck import target_problem
+from factory import registry
+from factory.datacheck import masked, target_problem
 from factory.errors import DataValidationError
 from factory.io import write_parquet
 from factory.paths import UseCasePaths
-from factory.spec import RandomSplit, UseCaseParams
+from factory.registry import RunContext
+from factory.spec import DataInput, RandomSplit, UseCaseParams
 
 # The params.yaml keys this stage reads: DVC reruns it when one changes (factory.compile reads
 # this tuple; tests/test_stage_params.py holds the stage to it).
 PARAMS = (
     "data",
+    "prepare",
     "products",
     "task",
     "target",
@@ -55,19 +58,48 @@ def used_columns(params: UseCaseParams) -> list[str]:
 
 
 def joined_table(params: UseCaseParams, paths: UseCasePaths) -> pd.DataFrame:
-    """Read the use case's data products and join them on their declared keys."""
+    """Read the use case's data products, join them on their keys, run its `prepare` steps."""
     import pandas as pd
 
     table: pd.DataFrame | None = None
-    for item in params.data:
+    for index, item in enumerate(params.data):
         frame = pd.read_parquet(paths.root / params.products[item.product])
-        table = frame if table is None else table.merge(frame, on=item.join_keys, how=item.how, sort=False)
+        if table is None:
+            table = frame
+            continue
+        check_cardinality(table, frame, item, f"use_cases/{params.name}/config.yaml: data.{index}")
+        joined = table.merge(frame, left_on=item.left_keys, right_on=item.right_keys, how=item.how, sort=False)
+        # A right key named otherwise than its left key would stay as a second copy of the key.
+        renamed = [right for left, right in zip(item.left_keys, item.right_keys, strict=True) if left != right]
+        table = joined.drop(columns=renamed)
     assert table is not None
+    context = RunContext(root=paths.root, product_paths={})
+    for ref in params.prepare:
+        transform = registry.get("transform", ref.component)
+        table = transform(transform.parse_params(ref.params), table, context)
     table = table[used_columns(params)].reset_index(drop=True)
     numeric = params.features.numeric
     # Booleans and nullable integers become floats so every numeric feature step sees NaN for missing.
     table[numeric] = table[numeric].astype("float64")
     return table
+
+
+def check_cardinality(left: pd.DataFrame, right: pd.DataFrame, item: DataInput, where: str) -> None:
+    """Refuse a join whose keys repeat on a side the declared cardinality says holds one row per key."""
+    sides = {"many_to_one": ("right",), "one_to_one": ("left", "right"), "one_to_many": ("left",)}
+    for side in sides.get(item.cardinality, ()):
+        frame, keys = (left, item.left_keys) if side == "left" else (right, item.right_keys)
+        repeated = frame.duplicated(subset=keys, keep=False)
+        if repeated.any():
+            owner = f"product {item.product!r}" if side == "right" else "the products before it"
+            example = frame.loc[repeated, keys].iloc[0]
+            shown = ", ".join(f"{key}={masked(value)}" for key, value in example.items())
+            count = int((frame[keys] == example.to_numpy()).all(axis=1).sum())
+            raise DataValidationError(
+                f"{where}: expected one row per key {', '.join(keys)} in {owner} ({item.cardinality}); "
+                f"got {int(repeated.sum())} rows with a repeated key, e.g. {shown} ({count} rows); "
+                "declare the cardinality or make the key unique"
+            )
 
 
 def split_table(table: pd.DataFrame, params: UseCaseParams) -> tuple[pd.DataFrame, pd.DataFrame]:
