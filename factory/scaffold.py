@@ -147,44 +147,51 @@ def _rendered(template: str, context: dict[str, str], near: Path) -> Iterator[Pa
 # ---------------------------------------------------------------- data products
 
 
-def new_data_product(root: Path, source: Path, name: str, owner: str | None = None) -> list[Path]:
-    """Add a CSV or Parquet file to DVC, infer its schema, and declare it in conf/data/<name>.yaml."""
-    import pandas as pd
+# The source component that reads each kind of file `factory new data-product --from` takes.
+FILE_SOURCES = {".csv": "csv_file", ".parquet": "parquet_file", ".xlsx": "excel_file"}
 
+
+def new_data_product(root: Path, source: Path, name: str, owner: str | None = None) -> list[Path]:
+    """Add a CSV, Parquet or Excel file to DVC, infer its schema, and declare it in conf/data/<name>.yaml.
+
+    The file is read by the source component the declaration names, from its place under
+    data/raw/, so the inferred schema is the one a build will check.
+    """
     paths = ProjectPaths(root)
     shown = "factory new data-product"
     if not re.fullmatch(SLUG_PATTERN, name):
         raise ConfigError.single(shown, "name", "a slug of lower-case letters, digits and hyphens", repr(name))
     if paths.product_config(name).exists():
         raise ConfigError.single(shown, "name", "a name no data product has yet", repr(name))
-    if source.suffix not in (".csv", ".parquet") or not source.is_file():
-        raise ConfigError.single(shown, "from", "an existing .csv or .parquet file", str(source))
-    try:
-        frame = pd.read_csv(source) if source.suffix == ".csv" else pd.read_parquet(source)
-    except Exception as exc:
-        raise ConfigError.single(shown, "from", "a readable table", f"{type(exc).__name__}: {exc}") from exc
-    if frame.empty or not len(frame.columns):
-        raise ConfigError.single(shown, "from", "a table with rows and columns", "an empty table")
-
+    if source.suffix not in FILE_SOURCES or not source.is_file():
+        raise ConfigError.single(shown, "from", "an existing .csv, .parquet or .xlsx file", str(source))
     raw = root / "data" / "raw" / f"{name}{source.suffix}"
     if raw.exists() and raw.resolve() != source.resolve():
         raise ConfigError.single(shown, "name", "a name whose raw file data/raw/ does not hold yet", repr(name))
+    component = registry.get("source", FILE_SOURCES[source.suffix])
+    params: dict[str, Any] = {"path": paths.rel(raw)}
+    copied = raw.resolve() != source.resolve()
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    if copied:
+        shutil.copy2(source, raw)
+    try:
+        frame = _read_with(component, params, root)
+        if frame.empty or not len(frame.columns):
+            raise ConfigError.single(shown, "from", "a table with rows and columns", "an empty table")
+    except FactoryError:
+        if copied:
+            raw.unlink(missing_ok=True)
+        raise
     declaration = {
         "description": f"{name}, from {source.name} ({len(frame)} rows when declared).",
         **({"owner": owner} if owner else {}),
-        "source": {
-            "component": "csv_file" if source.suffix == ".csv" else "parquet_file",
-            "params": {"path": paths.rel(raw)},
-        },
+        "source": {"component": component.name, "params": params},
         "schema": {"columns": infer_columns(frame)},
     }
     text = (
         f"# {name}: declared by `factory new data-product --from {source.name}`; review the schema.\n"
         + yaml.safe_dump(declaration, sort_keys=False, allow_unicode=True, width=120)
     )
-    raw.parent.mkdir(parents=True, exist_ok=True)
-    if raw.resolve() != source.resolve():
-        shutil.copy2(source, raw)
     atomic_write_text(paths.product_config(name), text)
     try:
         load_products(paths)
@@ -194,6 +201,16 @@ def new_data_product(root: Path, source: Path, name: str, owner: str | None = No
         paths.product_config(name).unlink(missing_ok=True)
         raise
     return [paths.product_config(name), raw.with_name(raw.name + ".dvc"), *written]
+
+
+def _read_with(component: registry.Component, params: dict[str, Any], root: Path) -> Any:
+    """The table a source component reads with `params`, or `ConfigError` naming why not."""
+    try:
+        return component(component.parse_params(params), registry.RunContext(root=root, product_paths={}))
+    except Exception as exc:  # a source raises what its reader raises
+        raise ConfigError.single(
+            "factory new data-product", "from", "a readable table", " ".join(str(exc).split())
+        ) from exc
 
 
 def infer_columns(frame: Any) -> dict[str, dict[str, Any]]:

@@ -151,13 +151,14 @@ def loans(rows: int = 120) -> pd.DataFrame:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_data_product_from_a_file_is_tracked_declared_and_a_baked_use_case_builds(tmp_path: Path, suffix: str) -> None:
     run = init_repo(tmp_path / "repo")
     root = tmp_path / "repo"
     source = tmp_path / f"loans{suffix}"
     frame = loans()
-    frame.to_csv(source, index=False) if suffix == ".csv" else frame.to_parquet(source, index=False)
+    writers = {".csv": frame.to_csv, ".parquet": frame.to_parquet, ".xlsx": frame.to_excel}
+    writers[suffix](source, index=False)
 
     code, output = run_factory(run, "new", "data-product", "--from", str(source), "--owner", "data@example.com")
     assert code == 0, output
@@ -189,7 +190,7 @@ def test_data_product_from_a_file_is_tracked_declared_and_a_baked_use_case_build
         "--no-input",
     )
     assert code == 0, output
-    if suffix == ".csv":  # the baked use case builds with plain `dvc repro`, its product included
+    if suffix != ".parquet":  # the baked use case builds with plain `dvc repro`, its product included
         run(sys.executable, "-m", "dvc", "repro", "use_cases/loan-default/dvc.yaml", check=True)
         assert (root / "use_cases/loan-default/artifacts/metrics.json").is_file()
     code, output = run_factory(run, "new", "data-product", "--from", str(source))
@@ -201,9 +202,9 @@ def test_data_product_refusals_write_nothing(project: Path, tmp_path: Path) -> N
     (tmp_path / "empty.csv").write_text("a,b\n")
     before = snapshot(project)
     for source, name, expected in (
-        (tmp_path / "notes.txt", "notes", "an existing .csv or .parquet file"),
+        (tmp_path / "notes.txt", "notes", "an existing .csv, .parquet or .xlsx file"),
         (tmp_path / "empty.csv", "empty", "a table with rows and columns"),
-        (tmp_path / "missing.csv", "missing", "an existing .csv or .parquet file"),
+        (tmp_path / "missing.csv", "missing", "an existing .csv, .parquet or .xlsx file"),
         (tmp_path / "empty.csv", "wine", "a name no data product has yet"),
         (tmp_path / "empty.csv", "Bad Name", "a slug"),
     ):

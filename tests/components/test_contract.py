@@ -25,6 +25,7 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("source", "csv_file"): {"path": "data/customers.csv"},
     ("source", "parquet_file"): {"path": "data/customers.parquet", "columns": ["customer_id", "age"]},
     ("source", "synthetic_customers"): {"rows": 300, "seed": 7, "table": "profile"},
+    ("source", "excel_file"): {"path": "data/customers.xlsx", "sheet": "customers"},
     ("transform", "rename"): {"columns": {"age": "age_years"}},
     ("transform", "select_columns"): {"columns": ["tenure_months", "customer_id"]},
     ("transform", "drop_columns"): {"columns": ["region"]},

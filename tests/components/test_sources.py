@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pandas as pd
 import pydantic
@@ -89,7 +91,7 @@ def test_csv_file_delimiter_and_encoding(context: RunContext) -> None:
         ("  ", "empty"),
     ],
 )
-@pytest.mark.parametrize("source", ["csv_file", "parquet_file"])
+@pytest.mark.parametrize("source", ["csv_file", "parquet_file", "excel_file"])
 def test_file_sources_refuse_paths_outside_the_project(source: str, path: str, message: str) -> None:
     with pytest.raises(pydantic.ValidationError, match=message):
         registry.get("source", source).parse_params({"path": path})
@@ -117,3 +119,44 @@ def test_parquet_file_names_missing_columns(context: RunContext) -> None:
 def test_missing_file_fails_naming_it(context: RunContext) -> None:
     with pytest.raises(ComponentError, match=r"missing\.csv"):
         load("csv_file", {"path": "data/missing.csv"}, context)
+
+
+def test_excel_file_reads_a_sheet_by_name_or_position_below_its_header(
+    context: RunContext, frame: pd.DataFrame
+) -> None:
+    from openpyxl import Workbook
+
+    read = load("excel_file", {"path": "data/customers.xlsx", "sheet": "customers"}, context)
+    assert list(read.columns) == list(frame.columns) and len(read) == len(frame)
+    assert read["monthly_charges"].tolist()[:2] == ["$89.50", "$1,325.00"] and read["tenure_months"].dtype == "int64"
+
+    workbook = Workbook()
+    workbook.active.title = "notes"
+    sheet = workbook.create_sheet("prices")
+    sheet.append(["Price list, exported 2026-12-01"])  # a title row above the header, as exports have
+    sheet.append(["id", "company_id", "price", "listed"])
+    for index in range(3):
+        sheet.append([index, index % 2, 10.5 * index, datetime.datetime(2026, 1, index + 1)])
+    workbook.save(context.root / "data" / "prices.xlsx")
+    read = load("excel_file", {"path": "data/prices.xlsx", "sheet_index": 1, "header_row": 2}, context)
+    assert list(read.columns) == ["id", "company_id", "price", "listed"]
+    assert read["price"].tolist() == [0.0, 10.5, 21.0] and read["listed"].dtype == "datetime64[ns]"
+    with pytest.raises(ComponentError, match="Worksheet named 'nope' not found"):
+        load("excel_file", {"path": "data/prices.xlsx", "sheet": "nope"}, context)
+
+
+def test_excel_file_refuses_what_is_not_a_workbook_or_unpacks_too_far(context: RunContext) -> None:
+    import zipfile
+
+    excel = registry.get("source", "excel_file")
+    with pytest.raises(pydantic.ValidationError, match=r"an \.xlsx workbook"):
+        excel.parse_params({"path": "data/customers.csv"})
+    with pytest.raises(pydantic.ValidationError, match="greater than or equal to 0"):
+        excel.parse_params({"path": "data/x.xlsx", "sheet_index": -1})
+    (context.root / "data" / "fake.xlsx").write_text("id,price\n1,2\n")
+    with pytest.raises(ComponentError, match=r"not an \.xlsx workbook"):
+        load("excel_file", {"path": "data/fake.xlsx"}, context)
+    with zipfile.ZipFile(context.root / "data" / "bomb.xlsx", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * 20_000_000)
+    with pytest.raises(ComponentError, match="unpacks to 20,000,000 bytes"):
+        load("excel_file", {"path": "data/bomb.xlsx"}, context)
