@@ -116,21 +116,26 @@ def _product_stage(project: Project, product: DataProductSpec) -> dict[str, Any]
     component_refs: list[ComponentRef] = [product.source, *product.transforms]
     deps = {_project_file(paths, module, CODE_ROOT) for module in [*stage_code("data-product"), OUTPUT_WRITER]}
     deps |= _component_files(paths, component_refs)
+    outside = False
     for ref in component_refs:
         component = registry.get(ref.kind, ref.component)
         parsed = component.parse_params(ref.params)
         deps |= set(component.files_read(parsed))
         deps |= {project.products[other].output_path for other in component.products_read(parsed)}
+        outside = outside or component.reads_outside(parsed)
     stats = paths.rel(paths.product_stats(product.output_path))
     # persist: DVC would delete the outputs before the stage runs, so a batch the schema refuses
     # would leave no product at all; the stage replaces them itself, only once the new data passed.
-    return {
+    stage: dict[str, Any] = {
         "cmd": f"factory stage data-product {product.name}",
         "deps": sorted(deps),
         "params": [f"products.{product.name}"],
         "outs": [{product.output_path: {"persist": True}}],
         "metrics": [{stats: {"cache": False, "persist": True}}],
     }
+    if outside:  # nothing for DVC to hash: query on every build; the same bytes rebuild nothing after
+        stage["always_changed"] = True
+    return stage
 
 
 # ---------------------------------------------------------------- use case pipelines

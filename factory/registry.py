@@ -124,6 +124,9 @@ class Component:
     # A transform that adds, removes, renames or retypes columns says how, so a use case's
     # `prepare` steps can be checked before any data is read.
     columns_out: Callable[[Any, dict[str, str]], dict[str, str]] | None = None
+    # A source that reads outside the project (a database server) has no file for DVC to
+    # hash, so its stage runs on every build; an unchanged result leaves its users untouched.
+    external: Callable[[Any], bool] | None = None
     applies_to: tuple[str, ...] = ()
     measure: str = ""  # a drift test's figure: "p-value" (drift below the threshold) or "distance" (at or above)
 
@@ -143,6 +146,10 @@ class Component:
     def output_columns(self, params: ComponentParams, columns: dict[str, str]) -> dict[str, str]:
         """The columns (name -> dtype) a transform's output has, given its input's."""
         return self.columns_out(params, dict(columns)) if self.columns_out else dict(columns)
+
+    def reads_outside(self, params: ComponentParams) -> bool:
+        """Whether the component reads something outside the project that DVC cannot hash."""
+        return bool(self.external and self.external(params))
 
     def files_read(self, params: ComponentParams) -> list[str]:
         """Project files (relative to the root) this component reads."""
@@ -177,6 +184,7 @@ def register(
     reads_products: Callable[[Any], list[str]] | None = None,
     reads_files: Callable[[Any], list[str]] | None = None,
     columns_out: Callable[[Any, dict[str, str]], dict[str, str]] | None = None,
+    external: Callable[[Any], bool] | None = None,
     applies_to: tuple[str, ...] = (),
     measure: str = "",
 ) -> Callable[[F], F]:
@@ -206,6 +214,7 @@ def register(
             reads_products=reads_products,
             reads_files=reads_files,
             columns_out=columns_out,
+            external=external,
             applies_to=applies_to,
             measure=measure,
         )

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/setup-browser.sh  # the dashboard's browser test; the demo does not need it
+bash scripts/setup-postgresql.sh  # the sql_query source against a real server the tests start
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff";          ruff check .

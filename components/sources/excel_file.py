@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
+from components.sources._frames import with_nanosecond_dates
 from components.sources._paths import DataPath
 from factory.registry import ComponentParams, RunContext, register
 
@@ -55,9 +56,7 @@ def excel_file(params: ExcelFileParams, context: RunContext) -> pd.DataFrame:
         frame = pd.read_excel(path, sheet_name=sheet, header=params.header_row - 1, engine="openpyxl")
     except (ValueError, IndexError) as exc:  # pandas names a missing sheet in a ValueError or IndexError
         raise ValueError(f"{params.path}: {exc}") from None
-    # Excel dates arrive in microseconds; products declare datetime64[ns], as the other sources give.
-    dates = [name for name in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[name])]
-    return frame.astype(dict.fromkeys(dates, "datetime64[ns]")) if dates else frame
+    return with_nanosecond_dates(frame)
 
 
 def check_unpacked_size(path: Path) -> None:

@@ -40,6 +40,12 @@ def context(tmp_path: Path) -> RunContext:
     customers_frame().to_csv(data / "customers.csv", index=False)
     customers_frame().to_parquet(data / "customers.parquet", index=False)
     customers_frame().to_excel(data / "customers.xlsx", sheet_name="customers", index=False, engine="openpyxl")
+    import duckdb
+
+    warehouse = duckdb.connect(str(data / "warehouse.duckdb"))
+    warehouse.register("frame", customers_frame())
+    warehouse.execute("CREATE TABLE customers AS SELECT * FROM frame")
+    warehouse.close()
     usage = pd.DataFrame({"customer_id": [1, 2, 3, 4, 5, 6], "data_gb": [1.5, 20.0, 3.25, None, 7.0, 0.5]})
     usage.to_parquet(data / "usage.parquet", index=False)
     return RunContext(root=tmp_path, product_paths={"usage": data / "usage.parquet"})

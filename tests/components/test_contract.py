@@ -26,6 +26,10 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("source", "parquet_file"): {"path": "data/customers.parquet", "columns": ["customer_id", "age"]},
     ("source", "synthetic_customers"): {"rows": 300, "seed": 7, "table": "profile"},
     ("source", "excel_file"): {"path": "data/customers.xlsx", "sheet": "customers"},
+    ("source", "sql_query"): {
+        "database": "data/warehouse.duckdb",
+        "query": "SELECT customer_id, region, age FROM customers ORDER BY customer_id",
+    },
     ("transform", "rename"): {"columns": {"age": "age_years"}},
     ("transform", "select_columns"): {"columns": ["tenure_months", "customer_id"]},
     ("transform", "drop_columns"): {"columns": ["region"]},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -160,3 +161,63 @@ def test_excel_file_refuses_what_is_not_a_workbook_or_unpacks_too_far(context: R
         archive.writestr("xl/worksheets/sheet1.xml", b"\0" * 20_000_000)
     with pytest.raises(ComponentError, match="unpacks to 20,000,000 bytes"):
         load("excel_file", {"path": "data/bomb.xlsx"}, context)
+
+
+def test_sql_query_reads_a_duckdb_file_in_order(context: RunContext, frame: pd.DataFrame) -> None:
+    query = "SELECT customer_id, region, age FROM customers WHERE age > 30 ORDER BY customer_id"
+    read = load("sql_query", {"database": "data/warehouse.duckdb", "query": query}, context)
+    expected = frame[frame["age"] > 30][["customer_id", "region", "age"]].reset_index(drop=True)
+    assert read["customer_id"].tolist() == expected["customer_id"].tolist() == [1, 3, 5, 6]
+    assert read["region"][0] == "north" and pd.isna(read["region"][1])
+    source = registry.get("source", "sql_query")
+    params = source.parse_params({"database": "data/warehouse.duckdb", "query": query})
+    assert source.files_read(params) == ["data/warehouse.duckdb"] and not source.reads_outside(params)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT * FROM read_csv('/etc/passwd')", "file system operations are disabled"),
+        ("CREATE TABLE stolen AS SELECT 1", "read-only"),
+        ("COPY customers TO '/tmp/out.csv'", "file system operations are disabled"),
+        ("SET enable_external_access = true", "Cannot change configuration option"),
+        ("INSTALL httpfs", "Permission Error"),
+    ],
+)
+def test_sql_query_on_duckdb_reaches_nothing_outside_its_file(context: RunContext, query: str, message: str) -> None:
+    with pytest.raises(ComponentError, match=message):
+        load("sql_query", {"database": "data/warehouse.duckdb", "query": query}, context)
+    assert not Path("/tmp/out.csv").exists()
+
+
+def test_sql_query_bounds_rows_and_time(context: RunContext) -> None:
+    many = {"database": "data/warehouse.duckdb", "query": "SELECT * FROM range(1000)", "max_rows": 999}
+    with pytest.raises(ComponentError, match=r"more than max_rows \(999\) rows"):
+        load("sql_query", many, context)
+    slow = {
+        "database": "data/warehouse.duckdb",
+        "query": "SELECT count(*) FROM range(100000000000)",
+        "timeout_seconds": 1,
+    }
+    with pytest.raises(ComponentError, match="the query ran longer than 1 s"):
+        load("sql_query", slow, context)
+
+
+def test_sql_query_params_name_one_database_and_only_factory_variables() -> None:
+    source = registry.get("source", "sql_query")
+    for params, message in (
+        ({"query": "SELECT 1"}, "exactly one of database"),
+        ({"query": "SELECT 1", "database": "data/w.duckdb", "url_env": "FACTORY_SQL_W"}, "exactly one of database"),
+        ({"query": "SELECT 1", "url_env": "AWS_SECRET_ACCESS_KEY"}, "should match pattern"),
+        ({"query": "SELECT 1", "database": "/etc/passwd"}, "absolute"),
+    ):
+        with pytest.raises(pydantic.ValidationError, match=message):
+            source.parse_params(params)
+    server = source.parse_params({"query": "SELECT 1", "url_env": "FACTORY_SQL_WAREHOUSE"})
+    assert source.reads_outside(server) and source.files_read(server) == []
+
+
+def test_sql_query_says_when_its_variable_is_unset(context: RunContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FACTORY_SQL_NOWHERE", raising=False)
+    with pytest.raises(ComponentError, match="environment variable FACTORY_SQL_NOWHERE is not set"):
+        load("sql_query", {"url_env": "FACTORY_SQL_NOWHERE", "query": "SELECT 1"}, context)

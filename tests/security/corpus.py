@@ -417,6 +417,25 @@ case(P, "slice-path", config(set_in("evaluation.slices", ["a/b"])))
 case(P, "output-tracked-file", product(lambda p: p.update(output="components/__init__.py")))
 case(P, "output-relative", product(lambda p: p.update(output="../outside/x.parquet")))
 case(P, "output-absolute", product(lambda p: p.update(output="/tmp/x.parquet")))
+case(
+    P,
+    "sql-database-outside",
+    product(lambda p: p.update(source={"component": "sql_query", "params": {"database": "/etc/passwd", "query": "x"}})),
+)
+case(
+    P,
+    "sql-database-git",
+    product(lambda p: p.update(source={"component": "sql_query", "params": {"database": ".git/config", "query": "x"}})),
+)
+case(
+    R,
+    "sql-url-any-variable",
+    product(
+        lambda p: p.update(
+            source={"component": "sql_query", "params": {"url_env": SECRET_VARIABLE, "query": "SELECT 1"}}
+        )
+    ),
+)
 for index, path in enumerate(
     [
         "../outside/secret.csv",
