@@ -234,9 +234,15 @@ def load_products(paths: ProjectPaths) -> dict[str, DataProductSpec]:
 def _missing_source_files(paths: ProjectPaths, product: DataProductSpec) -> list[Problem]:
     """A file the source reads must exist, or its DVC pointer (`<file>.dvc`, before `dvc pull`)."""
     source = registry.get("source", product.source.component)
+    params = product.source.params
     return [
-        Problem("source.params.path", "an existing file (or its .dvc pointer; run `dvc pull`)", repr(file))
-        for file in source.files_read(source.parse_params(product.source.params))
+        Problem(
+            # The param holding the file (`path`, or `database` for a query), named as the config names it.
+            f"source.params.{next((key for key, value in params.items() if value == file), 'path')}",
+            "an existing file (or its .dvc pointer; run `dvc pull`)",
+            repr(file),
+        )
+        for file in source.files_read(source.parse_params(params))
         if not (paths.root / file).is_file() and not (paths.root / f"{file}.dvc").is_file()
     ]
 

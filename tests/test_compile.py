@@ -96,6 +96,23 @@ def test_root_pipeline_has_a_stage_per_product(project: Path) -> None:
     assert root["params.yaml"]["products"]["wine"]["source"]["params"]["dataset"] == "wine"
 
 
+def test_a_query_product_depends_on_its_file_or_runs_every_build(project: Path) -> None:
+    declaration = {
+        "description": "Prices from the warehouse.",
+        "source": {"component": "sql_query", "params": {"database": "data/raw/warehouse.duckdb", "query": "SELECT 1"}},
+        "schema": {"columns": {"price": {"dtype": "float64"}}},
+    }
+    (project / "conf/data/prices.yaml").write_text(yaml.safe_dump(declaration))
+    (project / "data/raw").mkdir(parents=True, exist_ok=True)
+    (project / "data/raw/warehouse.duckdb").write_bytes(b"")
+    stage = generated(project)["dvc.yaml"]["stages"]["prices"]
+    assert "data/raw/warehouse.duckdb" in stage["deps"] and "always_changed" not in stage
+    declaration["source"]["params"] = {"url_env": "FACTORY_SQL_WAREHOUSE", "query": "SELECT 1"}
+    (project / "conf/data/prices.yaml").write_text(yaml.safe_dump(declaration))
+    stage = generated(project)["dvc.yaml"]["stages"]["prices"]
+    assert stage["always_changed"] is True and not any(dep.startswith("data/") for dep in stage["deps"])
+
+
 def test_params_hold_the_resolved_config(project: Path) -> None:
     params = generated(project)["use_cases/churn/params.yaml"]
     assert params["products"] == {
