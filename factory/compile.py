@@ -186,7 +186,11 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                 ]
             ),
             "params": list(stage_params("prepare")),
-            "outs": [use_case.rel(use_case.train_data), use_case.rel(use_case.test_data)],
+            "outs": [
+                use_case.rel(use_case.train_data),
+                use_case.rel(use_case.test_data),
+                {use_case.rel(use_case.quality): {"cache": False}},  # small and reviewed: Git keeps it
+            ],
         },
         "train": {
             "cmd": f"factory stage train {spec.name}",
@@ -229,6 +233,7 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                     use_case.rel(use_case.model),
                     *([use_case.rel(use_case.search)] if spec.model.search else []),
                     use_case.rel(use_case.train_data),
+                    use_case.rel(use_case.quality),
                     plots,
                     *rel(paths.rel(paths.product_stats(output)) for output in product_files),
                     *code_of("report"),

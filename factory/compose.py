@@ -115,10 +115,9 @@ def _cached_composition(paths: ProjectPaths, fingerprint: str) -> dict[str, Any]
 
 
 def composed_presets(paths: ProjectPaths, file: Path) -> list[Path]:
-    """The files of conf/ that Hydra composes into `file`: its defaults list's presets, the monitoring defaults."""
+    """The files of conf/ composed into `file`: its defaults list's presets, the monitoring and quality defaults."""
     found = check_composable(paths, file)[1:]
-    if paths.monitoring_defaults.is_file():
-        found.append(paths.monitoring_defaults)
+    found += [file for file in (paths.monitoring_defaults, paths.quality_defaults) if file.is_file()]
     return sorted(set(found))
 
 
@@ -189,11 +188,11 @@ def _with_name(raw: dict[str, Any], name: str, shown: str) -> dict[str, Any]:
     return raw
 
 
-def _with_monitoring_defaults(paths: ProjectPaths, raw: dict[str, Any]) -> dict[str, Any]:
-    """The use case's `monitoring:` section merged over conf/monitoring/default.yaml."""
-    file = paths.monitoring_defaults
-    if file.is_file():
-        raw["monitoring"] = _merged(read_yaml_mapping(file, paths.rel(file)), raw.get("monitoring") or {})
+def _with_policy_defaults(paths: ProjectPaths, raw: dict[str, Any]) -> dict[str, Any]:
+    """The use case's `monitoring:` and `quality:` sections merged over their defaults in conf/."""
+    for key, file in (("monitoring", paths.monitoring_defaults), ("quality", paths.quality_defaults)):
+        if file.is_file():
+            raw[key] = _merged(read_yaml_mapping(file, paths.rel(file)), raw.get(key) or {})
     return raw
 
 
@@ -251,7 +250,7 @@ def load_use_case(paths: ProjectPaths, name: str, products: Mapping[str, DataPro
     """Compose and validate one use case against the catalogue and the data products."""
     use_case = paths.use_case(name)
     shown = paths.rel(use_case.config)
-    raw = _with_monitoring_defaults(paths, _with_name(compose_file(paths, use_case.config), name, shown))
+    raw = _with_policy_defaults(paths, _with_name(compose_file(paths, use_case.config), name, shown))
     spec, problems = parse_model(UseCaseSpec, raw)
     if spec is not None:
         spec, problems = check_use_case(spec, products)

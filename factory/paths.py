@@ -31,6 +31,11 @@ class ProjectPaths:
         return self.conf / "monitoring" / "default.yaml"
 
     @property
+    def quality_defaults(self) -> Path:
+        """The data-quality policy every use case starts from."""
+        return self.conf / "quality" / "default.yaml"
+
+    @property
     def use_cases(self) -> Path:
         """The folder holding one folder per use case."""
         return self.root / "use_cases"
@@ -143,6 +148,11 @@ class UseCasePaths:
     def slice_metrics(self) -> Path:
         """Metrics per value of each slice column."""
         return self.artifacts / "slice_metrics.json"
+
+    @property
+    def quality(self) -> Path:
+        """What the data-quality tests found in the prepared rows."""
+        return self.artifacts / "quality.json"
 
     @property
     def reference_profile(self) -> Path:

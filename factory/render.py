@@ -116,13 +116,19 @@ def metrics_table(report: BuildReport) -> Table:
         status = "[green]built[/]" if metrics else "[yellow]not built[/]"
         others = ", ".join(f"{key} {_figure(metrics.get(key))}" for key in spec.evaluation.all_metrics[1:])
         table.add_row(name, status, f"{primary} {_figure(metrics.get(primary))}", others)
-    proposals = [
+    notes = [
         proposal
         for name, metrics in report.metrics.items()
         if name not in failed and (proposal := gate_proposal(report.specs[name], metrics))
     ]
-    if proposals:
-        table.caption = "\n".join(proposals)
+    notes += [
+        f"{name}: data quality {finding.line()}"
+        for name in report.metrics
+        if name not in failed
+        for finding in report.quality.get(name, [])
+    ]
+    if notes:
+        table.caption = "\n".join(notes)
     return table
 
 

@@ -397,6 +397,25 @@ class DriftTests(StrictModel):
     large: DriftRef
 
 
+QualityAction = Literal["error", "warn", "off"]
+
+
+class Quality(StrictModel):
+    """Data-quality tests on the prepared rows before training, each `error`, `warn` or `off`.
+
+    Every key is required here: the defaults live in conf/quality/default.yaml, which the
+    composition merges beneath each use case's `quality:` section.
+    """
+
+    constant_feature: QualityAction
+    mostly_missing: QualityAction
+    missing_share: float = Field(gt=0, le=1)
+    identifier_feature: QualityAction
+    leaking_feature: QualityAction
+    leakage_score: float = Field(gt=0, le=1)
+    train_test_overlap: QualityAction
+
+
 class Monitoring(StrictModel):
     """Monitoring policy: drift tests per feature type, dataset drift and efficacy thresholds.
 
@@ -457,6 +476,7 @@ class UseCaseSpec(StrictModel):
     release: Release = Field(default_factory=Release)
     runtime: Runtime = Field(default_factory=Runtime)
     monitoring: Monitoring | None = Field(default=None, description="conf/monitoring/default.yaml, then overrides")
+    quality: Quality | None = Field(default=None, description="conf/quality/default.yaml, then overrides")
     card: Card = Field(default_factory=Card, description="the human fields of the model card")
 
 

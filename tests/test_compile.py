@@ -36,6 +36,7 @@ def test_use_case_pipeline_has_precise_deps_and_params(project: Path) -> None:
     assert stages["prepare"]["deps"] == [
         "../../data/products/customer-usage.parquet",
         "../../data/products/customers.parquet",
+        "../../factory/artifacts/quality.py",
         "../../factory/io.py",  # writes every output: it decides their bytes
         "../../factory/stages/prepare.py",
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any
 
 from factory.artifacts.metrics import BASELINE_KEY
 from factory.artifacts.params import load_product_params
+from factory.artifacts.quality import Finding, read_findings
 from factory.errors import GitError
 from factory.gitrepo import git
 from factory.kernels import describe
@@ -64,6 +65,7 @@ class CardInputs:
     training_rows: int | None
     search: dict[str, Any] | None
     built_on: str | None
+    quality: list[Finding] = field(default_factory=list)
 
 
 def read_inputs(params: UseCaseParams, paths: UseCasePaths, lineage: dict[str, Any]) -> CardInputs:
@@ -89,6 +91,7 @@ def read_inputs(params: UseCaseParams, paths: UseCasePaths, lineage: dict[str, A
         training_rows=_parquet_rows(paths.train_data),
         search=_json_or_empty(search_file) if search_file.is_file() else None,
         built_on=_commit_date(paths.root, lineage["git"].get("commit")),
+        quality=read_findings(paths.quality),
     )
 
 
@@ -236,6 +239,7 @@ def _training_data(card: CardInputs) -> list[str]:
         )
         + (f"; then prepared by {' → '.join(step.component for step in p.prepare)}" if p.prepare else ""),
         "",
+        *_quality(card),
         "| data product | rows | columns | content md5 | owner |",
         "| --- | --- | --- | --- | --- |",
     ]
@@ -268,6 +272,19 @@ def _training_data(card: CardInputs) -> list[str]:
                 f"| {nulls.get(column, 'unknown')} | {allowed} |"
             )
     return lines
+
+
+def _quality(card: CardInputs) -> list[str]:
+    """What the data-quality tests found in the prepared rows (errors stop a build, so these are warnings)."""
+    if card.params.quality is None:
+        return []
+    if not card.quality:
+        return [
+            "- **Data quality:** every test on the prepared rows passed (constant, mostly missing, "
+            "identifier-like and leaking features, rows shared by training and test).",
+            "",
+        ]
+    return ["- **Data quality warnings:**", *[f"  - {_one_line(finding.line())}" for finding in card.quality], ""]
 
 
 def _quantitative_analyses(card: CardInputs) -> list[str]:

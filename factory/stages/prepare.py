@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from factory import registry
+from factory.artifacts.quality import errors, quality_findings, write_findings
 from factory.datacheck import masked, target_problem
 from factory.errors import DataValidationError
 from factory.io import write_parquet
@@ -26,6 +27,7 @@ PARAMS = (
     "split",
     "evaluation.slices",
     "model.search",
+    "quality",
 )
 UNTRACKED = ("name",)  # read, yet no reason to rerun: the use case's name is its folder
 
@@ -46,8 +48,17 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
             f"use_cases/{params.name}/config.yaml: target {params.target!r} for {params.task}: {problem}"
         )
     train, test = split_table(table, params)
+    findings = quality_findings(train, test, params)
+    if failed := errors(findings):
+        raise DataValidationError(
+            f"use_cases/{params.name}/config.yaml: data-quality test(s) failed (quality: sets them to error):\n"
+            + "\n".join(f"  - {finding.line()}" for finding in failed)
+        )
+    for finding in findings:
+        logger.warning("%s: %s", params.name, finding.line())
     write_parquet(paths.train_data, train)
     write_parquet(paths.test_data, test)
+    write_findings(paths.quality, findings, params.quality)
     logger.info("%s: %d training rows, %d test rows", params.name, len(train), len(test))
 
 

@@ -140,7 +140,8 @@ def test_the_transaction_is_read_only_and_bounded(with_url: str, context: RunCon
         run("DELETE FROM customers", context)  # not even a query a cursor can run
     with pytest.raises(ComponentError) as caught:
         run("SELECT nextval('ticket')", context)  # a SELECT that would write
-    assert "cannot execute nextval() in a read-only transaction" in str(caught.value) and PASSWORD not in str(caught.value)
+    message = str(caught.value)
+    assert "cannot execute nextval() in a read-only transaction" in message and PASSWORD not in message
     assert len(run("SELECT id FROM customers ORDER BY id", context)) == 50  # nothing was deleted
     with pytest.raises(ComponentError, match="canceling statement due to statement timeout"):
         run("SELECT pg_sleep(5)", context, timeout_seconds=1)
