@@ -447,20 +447,25 @@ def new_use_case(
     no_input: Annotated[bool, typer.Option("--no-input", help="never prompt; use options and defaults")] = False,
 ) -> None:
     """Create use_cases/<name>/config.yaml from the template, validate and compile it."""
-    from factory.scaffold import UseCaseAnswers
+    from factory.scaffold import DEFAULT_MODEL, UseCaseAnswers, proposed_task
     from factory.scaffold import new_use_case as scaffold_use_case
 
+    paths = _paths()
+    name = _ask(name, "name", None, no_input)
+    product = _ask(product, "product", None, no_input)
+    target = _ask(target, "target", None, no_input)
+    # The task the target's declared schema suggests (two classes, more, or numbers), unless given.
+    chosen_task = _ask(task, "task", proposed_task(paths, product, target), no_input)
     answers = UseCaseAnswers(
-        name=_ask(name, "name", None, no_input),
-        task=_ask(task, "task", "binary_classification", no_input),
-        product=_ask(product, "product", None, no_input),
-        target=_ask(target, "target", None, no_input),
-        model=_ask(model, "model", "random_forest", no_input),
+        name=name,
+        task=chosen_task,
+        product=product,
+        target=target,
+        model=_ask(model, "model", DEFAULT_MODEL.get(chosen_task, "random_forest"), no_input),
         owner=_ask(owner, "owner", None, no_input),
         risk_tier=_ask(risk_tier, "risk_tier", "low", no_input),
         description=_ask(description, "description", "", no_input),
     )
-    paths = _paths()
     written = scaffold_use_case(paths.root, answers)
     _report_written(paths, written, f"review use_cases/{answers.name}/config.yaml, then `factory build {answers.name}`")
 

@@ -71,6 +71,29 @@ def new_use_case(root: Path, answers: UseCaseAnswers) -> list[Path]:
     return [paths.use_case(answers.name).config, *written]
 
 
+# The model preset a new use case starts from when none is given, per task.
+DEFAULT_MODEL = {
+    "binary_classification": "random_forest",
+    "multiclass_classification": "random_forest",
+    "regression": "gradient_boosting_regressor",
+}
+
+
+def proposed_task(paths: ProjectPaths, product: str, target: str) -> str:
+    """The task a target suggests, from its declared schema: two classes, more, or numbers."""
+    try:
+        column = load_products(paths)[product].table_schema.columns.get(target)
+    except (FactoryError, KeyError):
+        column = None  # the answers are checked, with a clear message, when the use case is made
+    if column is None:
+        return "binary_classification"
+    if column.allowed is not None:
+        return "binary_classification" if len(set(column.allowed)) <= 2 else "multiclass_classification"
+    if column.dtype in ("float64", "int64"):
+        return "regression"
+    return "binary_classification"
+
+
 def use_case_context(paths: ProjectPaths, answers: UseCaseAnswers) -> dict[str, str]:
     """Check the answers against the project and work out the features from the product's schema."""
     shown = "factory new use-case"

@@ -221,3 +221,16 @@ def test_without_a_terminal_a_missing_answer_says_which_option_to_give(factory_c
     assert "Aborted" not in done.stdout + done.stderr
     done = factory_cli("new", "use-case", "--no-input")
     assert done.returncode == 2 and "a value is required with --no-input: give --name" in done.stderr
+
+
+def test_the_task_is_proposed_from_the_target(factory_cli: Runner, project: Path) -> None:
+    common = ["--product", "customers", "--owner", "sales@example.com", "--no-input"]
+    for name, target, task, model in (
+        ("value-model", "annual_value", "regression", "gradient_boosting_regressor"),
+        ("plan-model", "plan", "multiclass_classification", "random_forest"),
+        ("churn-model", "churned", "binary_classification", "random_forest"),
+    ):
+        done = factory_cli("new", "use-case", "--name", name, "--target", target, *common)
+        assert done.returncode == 0, done.stderr
+        config = yaml.safe_load((project / f"use_cases/{name}/config.yaml").read_text())
+        assert config["task"] == task and {"/model@model": model} in config["defaults"], config
