@@ -176,6 +176,24 @@ def schema(
     sys.stdout.write(json_schema_text(of))
 
 
+@app.command("infer-schema")
+def infer_schema(
+    name: Annotated[str, typer.Argument(help="data product name")],
+) -> None:
+    """Build a data product in memory and print how its data differ from its declared schema."""
+    import yaml
+
+    from factory.scaffold import built_product, infer_columns, schema_differences
+
+    frame, product = built_product(_paths().root, name)
+    differences = schema_differences(frame, product.table_schema)
+    sys.stdout.write(
+        (f"{name}: the declared schema fits the data\n" if not differences else "\n".join(differences) + "\n")
+        + "\ninferred from the data (numbers bounded by their sign only):\n"
+        + yaml.safe_dump({"schema": {"columns": infer_columns(frame)}}, sort_keys=False, allow_unicode=True, width=120)
+    )
+
+
 @app.command()
 def release(
     name: UseCaseName,

@@ -20,12 +20,13 @@ from typing import Any
 import yaml
 
 from factory import dvc_api, registry
+from factory.artifacts.products import product_frame
 from factory.compile import plan_compile, write_files
 from factory.compose import load_products, load_use_case, use_case_names
 from factory.errors import ConfigError, FactoryError
 from factory.io import atomic_write_text
 from factory.paths import ProjectPaths
-from factory.spec import EMAIL_PATTERN, RISK_TIERS, SLUG_PATTERN
+from factory.spec import EMAIL_PATTERN, RISK_TIERS, SLUG_PATTERN, DataProductSpec, TableSchema
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PRIMARY_METRIC = {"binary_classification": "roc_auc", "multiclass_classification": "accuracy", "regression": "r2"}
@@ -236,6 +237,54 @@ def _read_with(component: registry.Component, params: dict[str, Any], root: Path
         ) from exc
 
 
+def built_product(root: Path, name: str) -> tuple[Any, DataProductSpec]:
+    """A declared product's rows, built now in memory (its source and transforms), with its declaration."""
+    paths = ProjectPaths(root)
+    products = load_products(paths)
+    if name not in products:
+        known = ", ".join(sorted(products))
+        raise ConfigError.single(
+            "factory infer-schema", "name", f"a declared data product (one of: {known})", repr(name)
+        )
+    try:
+        return product_frame(products[name], products, root), products[name]
+    except FactoryError:
+        raise
+    except Exception as exc:  # a component raises what its library raises
+        raise FactoryError(f"data product {name!r}: cannot build it to infer its schema ({exc})") from exc
+
+
+def schema_differences(frame: Any, declared: TableSchema) -> list[str]:
+    """Where the data and the declared schema disagree, one line each; declared bounds the data keep are fine."""
+    import pandas as pd
+
+    inferred = infer_columns(frame)
+    lines = [
+        f"+ {name}: {inferred[name]} (in the data, not declared)" for name in inferred if name not in declared.columns
+    ]
+    for name, column in declared.columns.items():
+        if name not in frame.columns:
+            lines.append(f"- {name}: declared, not in the data")
+            continue
+        values, seen = frame[name], inferred[name]
+        if seen["dtype"] != column.dtype:
+            lines.append(f"~ {name}: declared dtype {column.dtype}, the data are {seen['dtype']}")
+        if values.isna().any() and not column.nullable:
+            lines.append(f"~ {name}: declared not nullable, {int(values.isna().sum())} value(s) missing")
+        if column.unique and not values.dropna().is_unique:
+            lines.append(f"~ {name}: declared unique, values repeat")
+        numbers = pd.to_numeric(values, errors="coerce") if column.dtype in ("int64", "float64") else None
+        if numbers is not None and column.min is not None and (numbers < column.min).any():
+            lines.append(f"~ {name}: declared min {column.min}, the data go down to {_plain(numbers.min())}")
+        if numbers is not None and column.max is not None and (numbers > column.max).any():
+            lines.append(f"~ {name}: declared max {column.max}, the data go up to {_plain(numbers.max())}")
+        if column.allowed is not None:
+            unexpected = sorted({str(v) for v in values.dropna().unique()} - {str(v) for v in column.allowed})
+            if unexpected:
+                lines.append(f"~ {name}: values not in allowed: {', '.join(unexpected[:10])}")
+    return lines
+
+
 def infer_columns(frame: Any) -> dict[str, dict[str, Any]]:
     """A first schema from a sample, with pandera's inference plus allowed values for small text columns."""
     import pandera.pandas as pa
@@ -248,8 +297,10 @@ def infer_columns(frame: Any) -> dict[str, dict[str, Any]]:
         entry: dict[str, Any] = {"dtype": dtype}
         if column.nullable:
             entry["nullable"] = True
-        if dtype in ("int64", "float64"):
-            entry["min"], entry["max"] = _plain(series.min()), _plain(series.max())
+        # Only the sign: a sample's largest value is no bound on production's (a customer of 60
+        # when the sample's oldest was 55 is plausible), but a count or an amount stays >= 0.
+        if dtype in ("int64", "float64") and series.notna().any() and series.min() >= 0:
+            entry["min"] = 0
         if dtype in ("int64", "string") and series.is_unique and not series.isna().any():
             entry["unique"] = True
         if dtype == "string" and not entry.get("unique") and series.nunique() <= MAX_ALLOWED_VALUES:

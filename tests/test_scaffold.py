@@ -164,7 +164,7 @@ def test_data_product_from_a_file_is_tracked_declared_and_a_baked_use_case_build
     assert code == 0, output
     declared = yaml.safe_load((root / "conf/data/loans.yaml").read_text())
     columns = declared["schema"]["columns"]
-    assert columns["loan_id"] == {"dtype": "int64", "min": 0, "max": 119, "unique": True}
+    assert columns["loan_id"] == {"dtype": "int64", "min": 0, "unique": True}  # the sign, not the sample's max
     assert columns["grade"] == {"dtype": "string", "allowed": ["A", "B", "C"]}
     assert columns["defaulted"]["dtype"] == "bool"
     assert columns["income"]["nullable"] is True
@@ -234,3 +234,24 @@ def test_the_task_is_proposed_from_the_target(factory_cli: Runner, project: Path
         assert done.returncode == 0, done.stderr
         config = yaml.safe_load((project / f"use_cases/{name}/config.yaml").read_text())
         assert config["task"] == task and {"/model@model": model} in config["defaults"], config
+
+
+def test_infer_schema_names_where_data_and_declaration_disagree(factory_cli: Runner, project: Path) -> None:
+    done = factory_cli("infer-schema", "customers")
+    assert done.returncode == 0 and done.stdout.startswith("customers: the declared schema fits the data"), done.stderr
+    product_file = project / "conf/data/customers.yaml"
+    declared = yaml.safe_load(product_file.read_text())
+    declared["schema"]["columns"]["age"]["max"] = 50
+    declared["transforms"].append({"component": "rename", "params": {"columns": {"plan": "tariff"}}})
+    product_file.write_text(yaml.safe_dump(declared, sort_keys=False))
+    done = factory_cli("infer-schema", "customers")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("~ age: declared max 50.0, the data go up to") for line in lines), lines
+    assert "- plan: declared, not in the data" in lines
+    assert any(
+        line.startswith("+ tariff: {'dtype': 'string', 'allowed': ['basic', 'plus', 'premium']}") for line in lines
+    )
+    assert "tariff:" in done.stdout.split("inferred from the data")[1]
+    done = factory_cli("infer-schema", "loans")
+    assert done.returncode == 2 and "expected a declared data product" in done.stderr

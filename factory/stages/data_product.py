@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from factory import registry
+from factory.artifacts.products import product_frame
 from factory.datacheck import validate_frame
 from factory.io import write_json, write_parquet
 from factory.paths import ProjectPaths
@@ -17,14 +17,7 @@ if TYPE_CHECKING:
 
 def run(product: DataProductSpec, products: Mapping[str, DataProductSpec], paths: ProjectPaths) -> None:
     """Build `product`; nothing is written unless the result satisfies its declared schema."""
-    context = registry.RunContext(
-        root=paths.root, product_paths={name: paths.root / other.output_path for name, other in products.items()}
-    )
-    source = registry.get("source", product.source.component)
-    frame = source(source.parse_params(product.source.params), context)
-    for ref in product.transforms:
-        transform = registry.get("transform", ref.component)
-        frame = transform(transform.parse_params(ref.params), frame, context)
+    frame = product_frame(product, products, paths.root)
     validate_frame(frame, product.table_schema, f"data product {product.name!r}")
     write_parquet(paths.root / product.output_path, frame)
     write_json(paths.product_stats(product.output_path), table_stats(frame))
