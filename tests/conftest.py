@@ -18,6 +18,7 @@ PROJECT_ITEMS = (
     "components",
     "conf",
     "use_cases",
+    "data/raw",  # the shuttle-prices example's raw files, small and in Git
     "dvc.yaml",
     "params.yaml",
     "pyproject.toml",

@@ -18,8 +18,11 @@ def test_a_whole_project_build_names_each_pipeline_file_once(project: Path) -> N
     plan.close()
     products, *use_cases = plan.targets
     assert products.label == PRODUCTS_LABEL and products.dvc_targets == ("dvc.yaml",)
-    assert products.stages == ("dvc.yaml:customer-usage", "dvc.yaml:customers", "dvc.yaml:wine")
-    assert [target.label for target in use_cases] == ["churn", "customer-value", "wine-cultivar"]
+    assert products.stages == tuple(
+        f"dvc.yaml:{name}"
+        for name in ("customer-usage", "customers", "shuttle-companies", "shuttle-reviews", "shuttles", "wine")
+    )
+    assert [target.label for target in use_cases] == ["churn", "customer-value", "shuttle-prices", "wine-cultivar"]
     for target in use_cases:
         pipeline = f"use_cases/{target.label}/dvc.yaml"
         assert target.dvc_targets == (pipeline,)

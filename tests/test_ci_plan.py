@@ -40,17 +40,20 @@ def planned_after(repo: tuple[Path, Runner], *edits: str) -> dict[str, list[str]
     [
         (["README.md"], []),
         (["components/models/logistic_regression.py"], ["wine-cultivar"]),
-        (["components/metrics/rmse.py"], ["customer-value"]),
-        (["components/models/_params.py"], ["churn", "customer-value", "wine-cultivar"]),  # shared by all three models
+        (["components/metrics/rmse.py"], ["customer-value", "shuttle-prices"]),
+        (["components/sources/excel_file.py"], ["shuttle-prices"]),
+        (["data/raw/shuttle_reviews.csv"], ["shuttle-prices"]),
+        # shared by the three models with a seed (least squares has none)
+        (["components/models/_params.py"], ["churn", "customer-value", "wine-cultivar"]),
         (["conf/model/random_forest.yaml"], ["churn"]),
-        (["conf/release/default.yaml"], ["churn", "customer-value", "wine-cultivar"]),
+        (["conf/release/default.yaml"], ["churn", "customer-value", "shuttle-prices", "wine-cultivar"]),
         (["conf/data/customers.yaml"], ["churn", "customer-value"]),
         (["components/transforms/parse_currency.py"], ["churn", "customer-value"]),
         (["components/sources/sklearn_dataset.py"], ["wine-cultivar"]),
         (["use_cases/churn/config.yaml"], ["churn"]),
         (["use_cases/churn/approvals.yaml"], ["churn"]),  # an approval alone must reach release
-        (["factory/stages/train.py"], ["churn", "customer-value", "wine-cultivar"]),
-        (["pyproject.toml"], ["churn", "customer-value", "wine-cultivar"]),
+        (["factory/stages/train.py"], ["churn", "customer-value", "shuttle-prices", "wine-cultivar"]),
+        (["pyproject.toml"], ["churn", "customer-value", "shuttle-prices", "wine-cultivar"]),
     ],
 )
 def test_plan_names_exactly_the_affected_use_cases(

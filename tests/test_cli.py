@@ -16,7 +16,7 @@ def test_help_lists_the_commands(factory_cli: Runner) -> None:
 
 def test_check_passes_on_the_examples(factory_cli: Runner) -> None:
     done = factory_cli("check", check=True)
-    assert "3 data product(s) and 3 use case(s) are valid" in done.stdout
+    assert "6 data product(s) and 4 use case(s) are valid" in done.stdout
 
 
 def test_components_lists_every_kind_with_params_and_docs(factory_cli: Runner) -> None:
@@ -76,7 +76,7 @@ def test_usage_errors_exit_2(factory_cli: Runner) -> None:
 def test_bad_arguments_are_usage_errors_naming_the_choices(factory_cli: Runner) -> None:
     """A wrong name or choice on the command line is a usage error (exit 2), not an "invalid configuration"."""
     for args, expected in (
-        (["show", "nope"], "'nope' is not a use case of this project (one of: churn, customer-value, wine-cultivar)"),
+        (["show", "nope"], "'nope' is not a use case of this project (one of: churn, customer-value, shuttle-prices, wine-cultivar)"),
         (["build", "churn", "nope"], "Invalid value for 'names': 'nope' is not a use case"),
         (["inventory", "--risk-tier", "extreme"], "'extreme' is not one of 'low', 'medium', 'high'"),
         (

@@ -85,7 +85,7 @@ def test_use_case_pipeline_declares_plots_and_model_artifact(project: Path) -> N
 def test_root_pipeline_has_a_stage_per_product(project: Path) -> None:
     root = generated(project)
     stages = root["dvc.yaml"]["stages"]
-    assert sorted(stages) == ["customer-usage", "customers", "wine"]
+    assert sorted(stages) == ["customer-usage", "customers", "shuttle-companies", "shuttle-reviews", "shuttles", "wine"]
     customers = stages["customers"]
     assert customers["params"] == ["products.customers"]
     # persisted: DVC leaves the last good product in place while the stage checks a new one
@@ -152,7 +152,7 @@ def test_cached_composition_follows_every_input_file(project: Path) -> None:
     """A second load reads Hydra's output from the cache, and any edited input is composed again."""
     paths = ProjectPaths(project)
     first = load_project(paths).use_cases["wine-cultivar"]
-    assert len(list(paths.compose_cache.glob("*.json"))) == 6  # three products, three use cases
+    assert len(list(paths.compose_cache.glob("*.json"))) == 10  # six products, four use cases
     assert load_project(paths).use_cases["wine-cultivar"] == first
 
     preset = project / "conf/model/logistic_regression.yaml"
@@ -189,7 +189,7 @@ def test_many_use_cases_compose_in_workers_with_the_same_results_and_errors(
 
     sequential = outcome()
     shutil.rmtree(project / ".factory", ignore_errors=True)  # no cached compositions: compose again
-    monkeypatch.setattr(compose, "PARALLEL_FROM", 2)  # 9 use cases: 2 workers where the machine has 2 cores
+    monkeypatch.setattr(compose, "PARALLEL_FROM", 2)  # 10 use cases: 2 workers where the machine has 2 cores
     in_workers = outcome()
     assert in_workers == sequential
     assert "use_cases/churn-2/config.yaml" in sequential[1] and "use_cases/churn-4/config.yaml" in sequential[1]
@@ -198,7 +198,7 @@ def test_many_use_cases_compose_in_workers_with_the_same_results_and_errors(
         shutil.rmtree(project / "use_cases" / f"churn-{index}")
     monkeypatch.setattr(compose, "PARALLEL_FROM", 2)
     use_cases, _ = outcome()
-    assert list(use_cases) == sorted(use_cases) and len(use_cases) == 7
+    assert list(use_cases) == sorted(use_cases) and len(use_cases) == 8
 
 
 def test_every_output_is_either_committed_or_cached(project: Path) -> None:

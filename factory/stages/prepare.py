@@ -79,10 +79,17 @@ def joined_table(params: UseCaseParams, paths: UseCasePaths) -> pd.DataFrame:
             table = frame
             continue
         check_cardinality(table, frame, item, f"use_cases/{params.name}/config.yaml: data.{index}")
-        joined = table.merge(frame, left_on=item.left_keys, right_on=item.right_keys, how=item.how, sort=False)
-        # A right key named otherwise than its left key would stay as a second copy of the key.
-        renamed = [right for left, right in zip(item.left_keys, item.right_keys, strict=True) if left != right]
-        table = joined.drop(columns=renamed)
+        # The right keys join under names of their own and are dropped after: the left keys stay,
+        # and a right key named like another left column (`id`) cannot collide with it.
+        renamed = {right: f"\0right key {index}" for index, right in enumerate(item.right_keys)}
+        joined = table.merge(
+            frame.rename(columns=renamed),
+            left_on=item.left_keys,
+            right_on=list(renamed.values()),
+            how=item.how,
+            sort=False,
+        )
+        table = joined.drop(columns=list(renamed.values()))
     assert table is not None
     context = RunContext(root=paths.root, product_paths={})
     for ref in params.prepare:

@@ -18,7 +18,7 @@ from tests.conftest import run_factory as factory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.story]
 
-USE_CASES = ("churn", "customer-value", "wine-cultivar")
+USE_CASES = ("churn", "customer-value", "shuttle-prices", "wine-cultivar")
 PIPELINES = ("dvc.yaml", *(f"use_cases/{name}/dvc.yaml" for name in USE_CASES))
 
 

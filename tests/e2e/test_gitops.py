@@ -137,7 +137,9 @@ def test_pull_request_merge_release_and_score(
     assert code == 0, output
     assert "released" in output and f"{NEW}@v1.0.0" in output and "production" in output
     assert {f"{NEW}@v1.0.0", f"{NEW}#production#1"} <= loop.origin_tags()
-    assert not any(tag.startswith(("churn", "customer-value", "wine-cultivar")) for tag in loop.origin_tags())
+    assert not any(
+        tag.startswith(("churn", "customer-value", "shuttle-prices", "wine-cultivar")) for tag in loop.origin_tags()
+    )
 
     # A fresh clone that never built anything scores with the production model from the DVC remote.
     clone = tmp_path / "consumer"

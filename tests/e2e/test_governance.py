@@ -76,6 +76,7 @@ def test_inventory_statuses_and_blast_radius_queries(
     assert {name: row["status"] for name, row in rows.items()} == {
         "churn": "built",
         "customer-value": "built",
+        "shuttle-prices": "built",
         WINE: "in production",
     }
     wine = rows[WINE]
@@ -97,9 +98,9 @@ def test_inventory_statuses_and_blast_radius_queries(
 
     code, output = cli(monkeypatch, capsys, root, "inventory", "--csv")
     assert code == 0 and output.splitlines()[0].startswith("name,owner,risk_tier,task,status")
-    assert len(output.splitlines()) == 4
+    assert len(output.splitlines()) == 5
     code, output = cli(monkeypatch, capsys, root, "inventory", "--markdown", "--risk-tier", "low")
-    assert code == 0 and len(output.splitlines()) == 4 and "| v1.0.0 |" in output
+    assert code == 0 and len(output.splitlines()) == 5 and "| v1.0.0 |" in output  # the three low-risk ones
     code, output = cli(monkeypatch, capsys, root, "inventory")
     assert code == 0 and "in production" in output and "v1.0.0 since" in output
 
@@ -158,7 +159,7 @@ def test_audit_passes_then_catches_every_planted_gap(
 ) -> None:
     root, _ = released
     code, output = cli(monkeypatch, capsys, root, "audit")
-    assert code == 0 and "no governance gaps in 3 use case(s)" in output, output
+    assert code == 0 and "no governance gaps in 4 use case(s)" in output, output
 
     copy = tmp_path / "copy"
     shutil.copytree(root, copy, symlinks=True)
@@ -261,21 +262,21 @@ def test_dashboard_in_headless_chromium(
         page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
 
         page.goto((out / "index.html").as_uri())
-        assert page.text_content("#kpi-use-cases") == "3"
+        assert page.text_content("#kpi-use-cases") == "4"
         assert page.text_content("#kpi-in-production") == "1"
         assert page.text_content("#kpi-degraded") == "1"
         visible = "#inventory tbody tr:not([hidden])"
-        assert page.locator(visible).count() == 3
+        assert page.locator(visible).count() == 4
         page.fill("#filter-text", "customer")  # matches names, descriptions, products, columns
         assert page.locator(visible).count() == 2
         page.fill("#filter-text", "alcohol")
         assert [row.get_attribute("data-name") for row in page.locator(visible).all()] == [WINE]
         page.fill("#filter-text", "")
         page.select_option("#filter-status", "built")
-        assert page.locator(visible).count() == 2
+        assert page.locator(visible).count() == 3
         page.select_option("#filter-risk", "medium")
         assert [row.get_attribute("data-name") for row in page.locator(visible).all()] == ["churn"]
-        assert page.text_content("#shown-count") == "1 of 3 use cases"
+        assert page.text_content("#shown-count") == "1 of 4 use cases"
         page.select_option("#filter-status", "")
         page.select_option("#filter-risk", "")
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)

@@ -49,7 +49,7 @@ def names(project: Project, **query: object) -> list[str]:
 
 def test_rows_before_any_build(repo: Path) -> None:
     rows = {row.name: row for row in build_inventory(repo)}
-    assert list(rows) == ["churn", "customer-value", "wine-cultivar"]
+    assert list(rows) == ["churn", "customer-value", "shuttle-prices", "wine-cultivar"]
     churn = rows["churn"]
     assert (churn.status, churn.production_version, churn.metric_now, churn.gates_passed) == (
         "not built",

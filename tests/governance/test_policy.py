@@ -24,7 +24,12 @@ def edit_config(project: Path, name: str, change: dict[str, object], drop_card: 
 def test_examples_satisfy_the_policy(project: Path) -> None:
     policy = load_policy(project)
     assert policy.required("high")[-1] == "caveats_and_recommendations" and policy.required("low") == []
-    assert set(check_project(ProjectPaths(project)).use_cases) == {"churn", "customer-value", "wine-cultivar"}
+    assert set(check_project(ProjectPaths(project)).use_cases) == {
+        "churn",
+        "customer-value",
+        "shuttle-prices",
+        "wine-cultivar",
+    }
 
 
 def test_high_risk_with_a_missing_field_fails_naming_file_and_key(project: Path) -> None:
