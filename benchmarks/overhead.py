@@ -45,7 +45,9 @@ def make_repo(root: Path, rows: int) -> None:
         root / "use_cases" / "churn",
         ignore=shutil.ignore_patterns("artifacts", "dvc.lock", "dvc.yaml", "params.yaml"),
     )
-    (root / "conf/data/wine.yaml").unlink()
+    for declaration in (root / "conf" / "data").glob("*.yaml"):  # churn reads these two products only
+        if declaration.stem not in ("customers", "customer-usage"):
+            declaration.unlink()
     for name in ("customers", "customer-usage"):
         file = root / "conf" / "data" / f"{name}.yaml"
         file.write_text(file.read_text().replace("rows: 5000", f"rows: {rows}"))

@@ -48,6 +48,10 @@ def variant(folder: Path, revision: str | None) -> Path:
     else:
         archive = subprocess.run(["git", "archive", revision, *ITEMS], cwd=REPO, capture_output=True, check=True)
         subprocess.run(["tar", "x"], cwd=root, input=archive.stdout, check=True)
+    # Like for like: the three examples the baseline has (shuttle-prices came later, with its raw files).
+    later = [root / "use_cases" / "shuttle-prices", *root.glob("conf/data/shuttle*.yaml")]
+    for path in later:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
     for generated in [*root.glob("use_cases/*/artifacts"), *root.glob("**/__pycache__")]:
         shutil.rmtree(generated)
     for lock in [root / "dvc.lock", *root.glob("use_cases/*/dvc.lock")]:
