@@ -490,18 +490,21 @@ def new_use_case(
 
 @new_app.command("data-product")
 def new_data_product(
-    source: Annotated[Path, typer.Option("--from", help="a CSV or Parquet file")],
+    source: Annotated[Path, typer.Option("--from", help="a .csv, .parquet, .xlsx or .duckdb file")],
     name: Annotated[str | None, typer.Option(help="product name (default: from the file name)")] = None,
     owner: Annotated[str | None, typer.Option(help="owner's e-mail")] = None,
+    query: Annotated[str | None, typer.Option(help="the SQL query, for a .duckdb file")] = None,
 ) -> None:
     """Add a raw file to DVC, infer its schema and declare it in conf/data/<name>.yaml."""
     import re as regex
 
     from factory.scaffold import new_data_product as scaffold_product
 
+    if (source.suffix == ".duckdb") != (query is not None):
+        raise typer.BadParameter("--query goes with a .duckdb file, and a .duckdb file needs one", param_hint="--query")
     paths = _paths()
     product = name or regex.sub(r"[^a-z0-9]+", "-", source.stem.lower()).strip("-")
-    written = scaffold_product(paths.root, source.resolve(), product, owner)
+    written = scaffold_product(paths.root, source.resolve(), product, owner, query)
     _report_written(paths, written, f"review conf/data/{product}.yaml, then use `product: {product}` in a use case")
 
 

@@ -172,11 +172,13 @@ def _rendered(template: str, context: dict[str, str], near: Path) -> Iterator[Pa
 
 
 # The source component that reads each kind of file `factory new data-product --from` takes.
-FILE_SOURCES = {".csv": "csv_file", ".parquet": "parquet_file", ".xlsx": "excel_file"}
+FILE_SOURCES = {".csv": "csv_file", ".parquet": "parquet_file", ".xlsx": "excel_file", ".duckdb": "sql_query"}
 
 
-def new_data_product(root: Path, source: Path, name: str, owner: str | None = None) -> list[Path]:
-    """Add a CSV, Parquet or Excel file to DVC, infer its schema, and declare it in conf/data/<name>.yaml.
+def new_data_product(
+    root: Path, source: Path, name: str, owner: str | None = None, query: str | None = None
+) -> list[Path]:
+    """Add a CSV, Parquet, Excel or DuckDB file to DVC, infer its schema, and declare it in conf/data/<name>.yaml.
 
     The file is read by the source component the declaration names, from its place under
     data/raw/, so the inferred schema is the one a build will check.
@@ -188,12 +190,13 @@ def new_data_product(root: Path, source: Path, name: str, owner: str | None = No
     if paths.product_config(name).exists():
         raise ConfigError.single(shown, "name", "a name no data product has yet", repr(name))
     if source.suffix not in FILE_SOURCES or not source.is_file():
-        raise ConfigError.single(shown, "from", "an existing .csv, .parquet or .xlsx file", str(source))
+        raise ConfigError.single(shown, "from", "an existing .csv, .parquet, .xlsx or .duckdb file", str(source))
     raw = root / "data" / "raw" / f"{name}{source.suffix}"
     if raw.exists() and raw.resolve() != source.resolve():
         raise ConfigError.single(shown, "name", "a name whose raw file data/raw/ does not hold yet", repr(name))
     component = registry.get("source", FILE_SOURCES[source.suffix])
-    params: dict[str, Any] = {"path": paths.rel(raw)}
+    # A DuckDB file is read by a query (`--query`); every other file by its path.
+    params: dict[str, Any] = {"database": paths.rel(raw), "query": query} if query else {"path": paths.rel(raw)}
     copied = raw.resolve() != source.resolve()
     raw.parent.mkdir(parents=True, exist_ok=True)
     if copied:

@@ -255,3 +255,29 @@ def test_infer_schema_names_where_data_and_declaration_disagree(factory_cli: Run
     assert "tariff:" in done.stdout.split("inferred from the data")[1]
     done = factory_cli("infer-schema", "loans")
     assert done.returncode == 2 and "expected a declared data product" in done.stderr
+
+
+@pytest.mark.e2e
+def test_data_product_from_a_duckdb_file_with_its_query(tmp_path: Path) -> None:
+    import duckdb
+
+    run = init_repo(tmp_path / "repo")
+    root = tmp_path / "repo"
+    source = tmp_path / "fleet.duckdb"
+    connection = duckdb.connect(str(source))
+    connection.execute(
+        "CREATE TABLE ships AS SELECT range AS id, range * 1.5 AS price, 'v' || (range % 3) AS kind FROM range(40)"
+    )
+    connection.close()
+    code, output = run_factory(run, "new", "data-product", "--from", str(source))
+    assert code == 2 and "--query goes with a .duckdb file" in output
+    query = "SELECT id, price, kind FROM ships ORDER BY id"
+    code, output = run_factory(run, "new", "data-product", "--from", str(source), "--query", query)
+    assert code == 0, output
+    declared = yaml.safe_load((root / "conf/data/fleet.yaml").read_text())
+    assert declared["source"] == {
+        "component": "sql_query",
+        "params": {"database": "data/raw/fleet.duckdb", "query": query},
+    }
+    assert declared["schema"]["columns"]["kind"] == {"dtype": "string", "allowed": ["v0", "v1", "v2"]}
+    assert (root / "data/raw/fleet.duckdb.dvc").is_file()
