@@ -76,7 +76,7 @@ def test_usage_errors_exit_2(factory_cli: Runner) -> None:
 def test_bad_arguments_are_usage_errors_naming_the_choices(factory_cli: Runner) -> None:
     """A wrong name or choice on the command line is a usage error (exit 2), not an "invalid configuration"."""
     for args, expected in (
-        (["show", "nope"], "'nope' is not a use case of this project (one of: churn, customer-value, shuttle-prices, wine-cultivar)"),
+        (["show", "nope"], "'nope' is not a use case of this project (one of: churn, customer-value, shuttle-prices"),
         (["build", "churn", "nope"], "Invalid value for 'names': 'nope' is not a use case"),
         (["inventory", "--risk-tier", "extreme"], "'extreme' is not one of 'low', 'medium', 'high'"),
         (
