@@ -14,13 +14,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from factory.artifacts.predictions import PREDICTION_COLUMN, predict_frame
+from factory.artifacts.predictions import model_outputs
 from factory.datacheck import validate_frame
 from factory.errors import DataValidationError
 from factory.serve.capture import CaptureWriter
@@ -113,10 +114,13 @@ def create_app(
         """Requests, errors, latency, rows and captured rows in Prometheus text format."""
         return Response(telemetry.exposition(), media_type=PROMETHEUS_TEXT)
 
+    # Scoring holds Python's lock: threads taking turns at it cost more than they give, so
+    # requests are scored one at a time while others are read and answered.
+    scoring = CapacityLimiter(1)
     for name in pool.names:
         app.add_api_route(
             f"/v1/{name}/predict",
-            _predict_route(name, pool, limits, telemetry, capture),
+            _predict_route(name, pool, limits, telemetry, capture, scoring),
             methods=["POST"],
             name=f"predict {name}",
             summary=f"Score rows with the {pool.stage} version of {name}",
@@ -147,7 +151,12 @@ def create_app(
 
 
 def _predict_route(
-    name: str, pool: ModelPool, limits: ServeLimits, telemetry: Telemetry, capture: CaptureWriter | None
+    name: str,
+    pool: ModelPool,
+    limits: ServeLimits,
+    telemetry: Telemetry,
+    capture: CaptureWriter | None,
+    scoring: CapacityLimiter,
 ) -> Callable[[Request], Any]:
     async def predict(request: Request) -> JSONResponse:
         started = time.perf_counter()
@@ -157,7 +166,7 @@ def _predict_route(
             return JSONResponse({"message": f"{name}: no model is served ({problem})"}, status_code=503)
         try:
             body = await _json_body(request, limits.max_body_bytes)
-            answer, rows = await run_in_threadpool(_answer, served, body, limits, telemetry, capture)
+            answer, rows = await to_thread.run_sync(_answer, served, body, limits, telemetry, capture, limiter=scoring)
         except RequestProblem as problem:
             telemetry.requests.labels(name, served.version, str(problem.status)).inc()
             return JSONResponse({"message": problem.message, "detail": problem.detail}, status_code=problem.status)
@@ -173,25 +182,30 @@ def _predict_route(
 def _answer(
     served: ServedModel, body: Any, limits: ServeLimits, telemetry: Telemetry, capture: CaptureWriter | None
 ) -> tuple[dict[str, Any], int]:
-    """Validate, predict and (maybe) capture: the same checks and outputs as `factory score`."""
+    """Validate, predict and (maybe) capture: the same checks and the same numbers as `factory score`."""
     table = served.contract.frame(body, limits.max_rows)
-    try:
-        validate_frame(table, served.schema, "request", coerce=True)
-    except DataValidationError as exc:
-        raise RequestProblem(422, str(exc)) from None
-    scored = predict_frame(served.model, table, served.classifier)
+    if not served.contract.within_ranges(table):
+        try:  # the input schema `factory score` checks, for its message
+            validate_frame(table, served.schema, "request", coerce=True)
+        except DataValidationError as exc:
+            raise RequestProblem(422, str(exc)) from None
+    # The call `factory score` makes (through predict_frame), answered from its arrays.
+    predicted, probabilities = model_outputs(served.model, table, served.classifier)
     answer: dict[str, Any] = {
         "use_case": served.name,
         "version": served.version,
         "model_sha256": served.model_sha256,
-        "predictions": scored[PREDICTION_COLUMN].tolist(),
+        "predictions": predicted.tolist(),
     }
-    if served.classifier:
-        probabilities = scored.drop(columns=[PREDICTION_COLUMN])
+    if probabilities is not None:
         answer["classes"] = served.model.classes_.tolist()
-        answer["probabilities"] = probabilities.to_numpy().tolist()
+        answer["probabilities"] = probabilities.tolist()
     if capture is not None:
-        kept, dropped = capture.submit(served.name, served.version, table.join(scored))
+        # The columns `factory score` writes: the prediction, and proba_<class> for classifiers.
+        scores = {"prediction": predicted}
+        if probabilities is not None:
+            scores |= {f"proba_{label}": probabilities[:, i] for i, label in enumerate(served.model.classes_)}
+        kept, dropped = capture.submit(served.name, served.version, table, scores)
         telemetry.captured.labels(served.name, served.version).inc(kept)
         telemetry.dropped.labels(served.name, served.version).inc(dropped)
     return answer, len(table)

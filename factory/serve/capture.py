@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from factory.io import write_parquet
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 LOG = logging.getLogger("factory.serve")
@@ -57,16 +58,22 @@ class CaptureWriter:
         """Start the writer thread."""
         self._thread.start()
 
-    def submit(self, name: str, version: str, scored: pd.DataFrame) -> tuple[int, int]:
-        """Queue the sampled rows of one request; (rows kept, rows dropped because the queue is full)."""
+    def submit(self, name: str, version: str, table: pd.DataFrame, scores: dict[str, np.ndarray]) -> tuple[int, int]:
+        """Queue the sampled rows of one request with their `scores` columns; (rows kept, rows dropped).
+
+        Rows are dropped, and counted, when the queue is full. Only the kept rows are copied.
+        """
+        import numpy as np
+
         with self._sampling:
-            keep = [self._random.random() < self.settings.rate for _ in range(len(scored))]
-        sample = scored.loc[keep]
-        if sample.empty:
+            keep = np.array([self._random.random() < self.settings.rate for _ in range(len(table))], dtype=bool)
+        if not keep.any():
             return 0, 0
-        sample = sample.assign(
-            **{MODEL_VERSION_COLUMN: version, CAPTURED_AT_COLUMN: datetime.now(UTC).isoformat(timespec="milliseconds")}
-        )
+        sample = table.loc[keep].reset_index(drop=True)
+        for column, values in scores.items():
+            sample[column] = values[keep]
+        sample[MODEL_VERSION_COLUMN] = version
+        sample[CAPTURED_AT_COLUMN] = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
             self._queue.put_nowait((name, sample))
         except queue.Full:

@@ -39,6 +39,7 @@ class RowContract:
     rows: TypeAdapter[list[Any]]
     numeric: tuple[str, ...]
     columns: tuple[str, ...]
+    ranges: dict[str, tuple[float | None, float | None]]  # numeric feature -> declared (min, max)
 
     def json_schema(self) -> dict[str, Any]:
         """The request body's JSON Schema: a list of rows, or one row."""
@@ -47,6 +48,7 @@ class RowContract:
 
     def frame(self, body: Any, max_rows: int) -> pd.DataFrame:
         """The request's rows as a table in the feature order, or `RequestProblem` (422/413)."""
+        import numpy as np
         import pandas as pd
 
         rows = [body] if isinstance(body, dict) else body
@@ -60,8 +62,29 @@ class RowContract:
             parsed = self.rows.validate_python(rows)
         except ValidationError as exc:
             raise _problem(exc) from None
-        table = pd.DataFrame([row.model_dump() for row in parsed], columns=list(self.columns))
-        return table.astype({name: "float64" for name in self.numeric})
+        numeric = set(self.numeric)
+        # Built column by column in its final dtype: no copy to cast afterwards.
+        columns = {
+            name: np.array([getattr(row, name) for row in parsed], dtype="float64")
+            if name in numeric
+            else [getattr(row, name) for row in parsed]
+            for name in self.columns
+        }
+        return pd.DataFrame(columns, columns=list(self.columns))
+
+    def within_ranges(self, table: pd.DataFrame) -> bool:
+        """Whether every number is inside its declared range: the one check types and enums leave.
+
+        Cheap enough for every request; when it fails, the input schema names what failed.
+        """
+        import numpy as np
+
+        for name, (low, high) in self.ranges.items():
+            values = table[name].to_numpy()
+            present = values[~np.isnan(values)]
+            if (low is not None and (present < low).any()) or (high is not None and (present > high).any()):
+                return False
+        return True
 
 
 def row_contract(name: str, version: str, params: UseCaseParams, schema: TableSchema) -> RowContract:
@@ -81,6 +104,11 @@ def row_contract(name: str, version: str, params: UseCaseParams, schema: TableSc
         rows=TypeAdapter(list[row_model]),  # type: ignore[valid-type]
         numeric=tuple(params.features.numeric),
         columns=tuple(params.features.columns),
+        ranges={
+            name: (schema.columns[name].min, schema.columns[name].max)
+            for name in params.features.numeric
+            if schema.columns[name].min is not None or schema.columns[name].max is not None
+        },
     )
 
 

@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -87,14 +88,16 @@ def test_the_json_schema_documents_a_list_or_one_row(churn: RowContract) -> None
     assert set(single["required"]) == set(churn.columns)
 
 
-def scored(rows: int) -> pd.DataFrame:
-    return pd.DataFrame({"x": [float(i) for i in range(rows)], "prediction": ["a"] * rows})
+def scored(rows: int) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """A request's rows and the scores of each."""
+    table = pd.DataFrame({"x": [float(i) for i in range(rows)]})
+    return table, {"prediction": np.array(["a"] * rows, dtype=object), "proba_a": np.linspace(0, 1, rows)}
 
 
 def test_capture_samples_rolls_by_rows_and_flushes_at_stop(tmp_path: Path) -> None:
     writer = CaptureWriter(CaptureSettings(folder=tmp_path, rate=0.5, roll_rows=100, roll_seconds=3600, seed=3))
     writer.start()
-    kept = sum(writer.submit("churn", "v1.0.0", scored(50))[0] for _ in range(8))
+    kept = sum(writer.submit("churn", "v1.0.0", *scored(50))[0] for _ in range(8))
     assert 150 < kept < 250  # about half of 400 rows, seeded
     writer.stop()
     files = sorted((tmp_path / "churn").glob("*.parquet"))
@@ -109,9 +112,9 @@ def test_capture_rolls_by_age_and_drops_rather_than_grows(tmp_path: Path) -> Non
     writer = CaptureWriter(
         CaptureSettings(folder=tmp_path, rate=1.0, roll_rows=10_000, roll_seconds=1, queue_batches=2)
     )
-    assert writer.submit("churn", "v1", scored(5)) == (5, 0)
-    assert writer.submit("churn", "v1", scored(5)) == (5, 0)
-    assert writer.submit("churn", "v1", scored(5)) == (0, 5)  # the writer is not running: the queue is full
+    assert writer.submit("churn", "v1", *scored(5)) == (5, 0)
+    assert writer.submit("churn", "v1", *scored(5)) == (5, 0)
+    assert writer.submit("churn", "v1", *scored(5)) == (0, 5)  # the writer is not running: the queue is full
     writer.start()
     deadline = time.monotonic() + 30
     while not list((tmp_path / "churn").glob("*.parquet")) and time.monotonic() < deadline:
@@ -123,7 +126,7 @@ def test_capture_rolls_by_age_and_drops_rather_than_grows(tmp_path: Path) -> Non
 
 def test_capture_rate_zero_keeps_nothing(tmp_path: Path) -> None:
     writer = CaptureWriter(CaptureSettings(folder=tmp_path, rate=0.0))
-    assert writer.submit("churn", "v1", scored(100)) == (0, 0)
+    assert writer.submit("churn", "v1", *scored(100)) == (0, 0)
 
 
 def test_metrics_show_only_the_version_served_now() -> None:
