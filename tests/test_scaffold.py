@@ -202,9 +202,9 @@ def test_data_product_refusals_write_nothing(project: Path, tmp_path: Path) -> N
     (tmp_path / "empty.csv").write_text("a,b\n")
     before = snapshot(project)
     for source, name, expected in (
-        (tmp_path / "notes.txt", "notes", "an existing .csv, .parquet or .xlsx file"),
+        (tmp_path / "notes.txt", "notes", "an existing .csv, .parquet, .xlsx or .duckdb file"),
         (tmp_path / "empty.csv", "empty", "a table with rows and columns"),
-        (tmp_path / "missing.csv", "missing", "an existing .csv, .parquet or .xlsx file"),
+        (tmp_path / "missing.csv", "missing", "an existing .csv, .parquet, .xlsx or .duckdb file"),
         (tmp_path / "empty.csv", "wine", "a name no data product has yet"),
         (tmp_path / "empty.csv", "Bad Name", "a slug"),
     ):

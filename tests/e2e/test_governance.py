@@ -246,7 +246,7 @@ def test_dashboard_in_headless_chromium(
         )
     out = tmp_path / "site"
     code, output = cli(monkeypatch, capsys, root, "dashboard", "--out", str(out))
-    assert code == 0 and "wrote 4 page(s)" in output, output
+    assert code == 0 and "wrote 5 page(s)" in output, output
     index = (out / "index.html").read_text()
     assert "http://" not in index and "https://" not in index  # nothing to fetch at view time
 
