@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
@@ -114,13 +113,10 @@ def create_app(
         """Requests, errors, latency, rows and captured rows in Prometheus text format."""
         return Response(telemetry.exposition(), media_type=PROMETHEUS_TEXT)
 
-    # Scoring holds Python's lock: threads taking turns at it cost more than they give, so
-    # requests are scored one at a time while others are read and answered.
-    scoring = CapacityLimiter(1)
     for name in pool.names:
         app.add_api_route(
             f"/v1/{name}/predict",
-            _predict_route(name, pool, limits, telemetry, capture, scoring),
+            _predict_route(name, pool, limits, telemetry, capture),
             methods=["POST"],
             name=f"predict {name}",
             summary=f"Score rows with the {pool.stage} version of {name}",
@@ -156,7 +152,6 @@ def _predict_route(
     limits: ServeLimits,
     telemetry: Telemetry,
     capture: CaptureWriter | None,
-    scoring: CapacityLimiter,
 ) -> Callable[[Request], Any]:
     async def predict(request: Request) -> JSONResponse:
         started = time.perf_counter()
@@ -166,7 +161,9 @@ def _predict_route(
             return JSONResponse({"message": f"{name}: no model is served ({problem})"}, status_code=503)
         try:
             body = await _json_body(request, limits.max_body_bytes)
-            answer, rows = await to_thread.run_sync(_answer, served, body, limits, telemetry, capture, limiter=scoring)
+            # Scored on the event loop, as a bare app does: scoring holds Python's lock anyway, and
+            # handing it to worker threads cost a third of the throughput (benchmarks/serving.py).
+            answer, rows = _answer(served, body, limits, telemetry, capture)
         except RequestProblem as problem:
             telemetry.requests.labels(name, served.version, str(problem.status)).inc()
             return JSONResponse({"message": problem.message, "detail": problem.detail}, status_code=problem.status)

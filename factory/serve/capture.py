@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import logging
 import queue
-import random
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from factory.io import write_parquet
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 LOG = logging.getLogger("factory.serve")
@@ -46,8 +46,8 @@ class CaptureWriter:
 
     def __init__(self, settings: CaptureSettings) -> None:
         self.settings = settings
-        self._queue: queue.Queue[tuple[str, pd.DataFrame] | None] = queue.Queue(maxsize=settings.queue_batches)
-        self._random = random.Random(settings.seed)
+        self._queue: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=settings.queue_batches)
+        self._random = np.random.default_rng(settings.seed)
         self._sampling = threading.Lock()
         self._buffers: dict[str, list[pd.DataFrame]] = {}
         self._oldest: dict[str, float] = {}
@@ -61,24 +61,23 @@ class CaptureWriter:
     def submit(self, name: str, version: str, table: pd.DataFrame, scores: dict[str, np.ndarray]) -> tuple[int, int]:
         """Queue the sampled rows of one request with their `scores` columns; (rows kept, rows dropped).
 
-        Rows are dropped, and counted, when the queue is full. Only the kept rows are copied.
+        Only the kept rows' values are copied here; the writer thread makes the tables, so a
+        request pays for its sample and nothing more. Rows are dropped, and counted, when the
+        queue is full.
         """
-        import numpy as np
-
         with self._sampling:
-            keep = np.array([self._random.random() < self.settings.rate for _ in range(len(table))], dtype=bool)
-        if not keep.any():
+            keep = self._random.random(len(table)) < self.settings.rate
+        kept = int(keep.sum())
+        if not kept:
             return 0, 0
-        sample = table.loc[keep].reset_index(drop=True)
-        for column, values in scores.items():
-            sample[column] = values[keep]
-        sample[MODEL_VERSION_COLUMN] = version
-        sample[CAPTURED_AT_COLUMN] = datetime.now(UTC).isoformat(timespec="milliseconds")
+        columns = {name: table[name].to_numpy()[keep] for name in table.columns}
+        columns |= {name: values[keep] for name, values in scores.items()}
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
-            self._queue.put_nowait((name, sample))
+            self._queue.put_nowait((name, (columns, version, stamp)))
         except queue.Full:
-            return 0, len(sample)
-        return len(sample), 0
+            return 0, kept
+        return kept, 0
 
     def stop(self) -> None:
         """Write what is buffered and stop the thread."""
@@ -87,6 +86,8 @@ class CaptureWriter:
             self._thread.join()
 
     def _run(self) -> None:
+        import pandas as pd
+
         while True:
             try:
                 item = self._queue.get(timeout=1.0)
@@ -97,7 +98,10 @@ class CaptureWriter:
                 for name in list(self._buffers):
                     self._flush(name)
                 return
-            name, table = item
+            name, (columns, version, stamp) = item
+            table = pd.DataFrame(columns)
+            table[MODEL_VERSION_COLUMN] = version
+            table[CAPTURED_AT_COLUMN] = stamp
             self._buffers.setdefault(name, []).append(table)
             self._oldest.setdefault(name, time.monotonic())
             self._flush_due()
