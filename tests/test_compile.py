@@ -108,7 +108,7 @@ def test_a_query_product_depends_on_its_file_or_runs_every_build(project: Path) 
     (project / "data/raw/warehouse.duckdb").write_bytes(b"")
     stage = generated(project)["dvc.yaml"]["stages"]["prices"]
     assert "data/raw/warehouse.duckdb" in stage["deps"] and "always_changed" not in stage
-    declaration["source"]["params"] = {"url_env": "FACTORY_SQL_WAREHOUSE", "query": "SELECT 1"}
+    declaration["source"]["params"] = {"connection": "warehouse", "query": "SELECT 1"}
     (project / "conf/data/prices.yaml").write_text(yaml.safe_dump(declaration))
     stage = generated(project)["dvc.yaml"]["stages"]["prices"]
     assert stage["always_changed"] is True and not any(dep.startswith("data/") for dep in stage["deps"])

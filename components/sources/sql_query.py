@@ -15,8 +15,9 @@ from factory.registry import ComponentParams, RunContext, register
 if TYPE_CHECKING:
     import pandas as pd
 
-# A config names the variable that holds a server's URL, never the URL. Only variables with
-# this prefix may be named, so a config cannot read any other part of the environment.
+# A config names a connection, never a URL nor an environment variable: the operator sets the
+# URL of connection `warehouse` in FACTORY_SQL_WAREHOUSE, so no config can reach any other
+# part of the environment.
 URL_VARIABLE_PREFIX = "FACTORY_SQL_"
 FETCH_ROWS = 50_000
 
@@ -28,18 +29,18 @@ class SqlQueryParams(ComponentParams):
     database: DataPath | None = Field(
         None, description="A DuckDB file under data/ (e.g. data/raw/warehouse.duckdb), opened read-only."
     )
-    url_env: str | None = Field(
+    connection: str | None = Field(
         None,
-        pattern=rf"^{URL_VARIABLE_PREFIX}[A-Z0-9_]{{1,64}}$",
-        description=f"Name of the environment variable ({URL_VARIABLE_PREFIX}...) holding a SQLAlchemy URL.",
+        pattern=r"^[a-z][a-z0-9_]{0,63}$",
+        description=f"A server connection the operator set up: its SQLAlchemy URL is in {URL_VARIABLE_PREFIX}<NAME>.",
     )
     max_rows: int = Field(10_000_000, ge=1, le=100_000_000, description="Refuse a result with more rows.")
     timeout_seconds: int = Field(600, ge=1, le=86_400, description="Cancel the query after this long.")
 
     @model_validator(mode="after")
     def _one_database(self) -> SqlQueryParams:
-        if (self.database is None) == (self.url_env is None):
-            raise ValueError("exactly one of database (a DuckDB file under data/) or url_env")
+        if (self.database is None) == (self.connection is None):
+            raise ValueError("exactly one of database (a DuckDB file under data/) or connection")
         return self
 
 
@@ -47,13 +48,13 @@ def _files(params: SqlQueryParams) -> list[str]:
     return [params.database] if params.database else []
 
 
-@register("source", "sql_query", SqlQueryParams, reads_files=_files, external=lambda p: p.url_env is not None)
+@register("source", "sql_query", SqlQueryParams, reads_files=_files, external=lambda p: p.connection is not None)
 def sql_query(params: SqlQueryParams, context: RunContext) -> pd.DataFrame:
     """Run one SQL query and return its rows.
 
     With `database`, the DuckDB file is opened read-only with every access outside it off
-    (no other files, no extensions, no network, settings locked). With `url_env`, the URL is
-    read from that environment variable when the source runs, used through SQLAlchemy in a
+    (no other files, no extensions, no network, settings locked). With `connection`, the URL
+    is read from the operator's FACTORY_SQL_<CONNECTION> variable when the source runs, used through SQLAlchemy in a
     read-only transaction, and never written to any output, log or error. The result is
     fetched in blocks up to `max_rows`; the query is cancelled after `timeout_seconds`.
     Without ORDER BY a database may return rows in any order, which changes the product's
@@ -103,9 +104,12 @@ def _from_server(params: SqlQueryParams) -> pd.DataFrame:
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
-    url = os.environ.get(params.url_env or "")
+    variable = connection_variable(params.connection or "")
+    url = os.environ.get(variable)
     if not url:
-        raise ValueError(f"environment variable {params.url_env} is not set (the operator sets it; configs name it)")
+        raise ValueError(
+            f"connection {params.connection!r} is not set up here: the operator sets its URL in {variable}"
+        )
     try:
         engine = create_engine(url, poolclass=NullPool)
         with engine.connect() as connection:
@@ -123,6 +127,11 @@ def _from_server(params: SqlQueryParams) -> pd.DataFrame:
         return frame
     except Exception as exc:  # drivers raise their own types; none may carry the URL out
         raise RuntimeError(f"the query failed: {_without_secrets(exc, url)}") from None
+
+
+def connection_variable(connection: str) -> str:
+    """The environment variable holding a connection's URL, set by the operator."""
+    return f"{URL_VARIABLE_PREFIX}{connection.upper()}"
 
 
 def _bounded_frame(blocks: Any, params: SqlQueryParams, columns: list[str] | None = None) -> pd.DataFrame:

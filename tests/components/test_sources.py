@@ -207,17 +207,21 @@ def test_sql_query_params_name_one_database_and_only_factory_variables() -> None
     source = registry.get("source", "sql_query")
     for params, message in (
         ({"query": "SELECT 1"}, "exactly one of database"),
-        ({"query": "SELECT 1", "database": "data/w.duckdb", "url_env": "FACTORY_SQL_W"}, "exactly one of database"),
-        ({"query": "SELECT 1", "url_env": "AWS_SECRET_ACCESS_KEY"}, "should match pattern"),
+        ({"query": "SELECT 1", "database": "data/w.duckdb", "connection": "w"}, "exactly one of database"),
+        ({"query": "SELECT 1", "connection": "AWS_SECRET_ACCESS_KEY"}, "should match pattern"),
+        ({"query": "SELECT 1", "url_env": "AWS_SECRET_ACCESS_KEY"}, "Extra inputs are not permitted"),
         ({"query": "SELECT 1", "database": "/etc/passwd"}, "absolute"),
     ):
         with pytest.raises(pydantic.ValidationError, match=message):
             source.parse_params(params)
-    server = source.parse_params({"query": "SELECT 1", "url_env": "FACTORY_SQL_WAREHOUSE"})
+    server = source.parse_params({"query": "SELECT 1", "connection": "warehouse"})
     assert source.reads_outside(server) and source.files_read(server) == []
 
 
 def test_sql_query_says_when_its_variable_is_unset(context: RunContext, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FACTORY_SQL_NOWHERE", raising=False)
-    with pytest.raises(ComponentError, match="environment variable FACTORY_SQL_NOWHERE is not set"):
-        load("sql_query", {"url_env": "FACTORY_SQL_NOWHERE", "query": "SELECT 1"}, context)
+    with pytest.raises(
+        ComponentError,
+        match="connection 'nowhere' is not set up here: the operator sets its URL in FACTORY_SQL_NOWHERE",
+    ):
+        load("sql_query", {"connection": "nowhere", "query": "SELECT 1"}, context)

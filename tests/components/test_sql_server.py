@@ -20,7 +20,8 @@ from factory.errors import ComponentError
 from factory.registry import RunContext
 
 PASSWORD = "s3cret-pw-123"
-VARIABLE = "FACTORY_SQL_TEST_WAREHOUSE"
+CONNECTION = "test_warehouse"
+VARIABLE = "FACTORY_SQL_TEST_WAREHOUSE"  # where the operator puts its URL
 
 
 def server_binary(name: str) -> str:
@@ -126,7 +127,7 @@ def with_url(server: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def run(query: str, context: RunContext, **extra: object) -> pd.DataFrame:
     source = registry.get("source", "sql_query")
-    return source(source.parse_params({"url_env": VARIABLE, "query": query, **extra}), context)
+    return source(source.parse_params({"connection": CONNECTION, "query": query, **extra}), context)
 
 
 def test_rows_come_from_the_server_in_order(with_url: str, context: RunContext) -> None:

@@ -429,10 +429,10 @@ case(
 )
 case(
     R,
-    "sql-url-any-variable",
+    "sql-connection-a-variable",
     product(
         lambda p: p.update(
-            source={"component": "sql_query", "params": {"url_env": SECRET_VARIABLE, "query": "SELECT 1"}}
+            source={"component": "sql_query", "params": {"connection": SECRET_VARIABLE, "query": "SELECT 1"}}
         )
     ),
 )
