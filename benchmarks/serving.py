@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import socket
 import statistics
@@ -39,22 +38,12 @@ import httpx
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO))  # the test suite's helpers copy and run a project the same way
+
+from tests.conftest import BIN, copy_project, project_env  # noqa: E402
+
 NAME = "wine-cultivar"
 ROUTE = f"/v1/{NAME}/predict"
-ITEMS = (
-    "factory",
-    "components",
-    "conf",
-    "use_cases",
-    "data/raw",  # the raw files of the examples that read them, small and in Git
-    "dvc.yaml",
-    "params.yaml",
-    "pyproject.toml",
-    ".dvcignore",
-    ".gto",
-    ".gitignore",
-)
 STARTUP_SECONDS = 180
 STOP_SECONDS = 30
 SERVERS = ("bare", "factory", "factory+capture")
@@ -98,23 +87,6 @@ class Stop(Exception):
     """SIGTERM (or SIGHUP) reached the script: unwind through every `finally` that stops a server."""
 
 
-def project_env(root: Path) -> dict[str, str]:
-    """The copy's own `factory` code on the path, offline and with a Git identity."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "PYTHONPATH": str(root),
-            "PATH": os.pathsep.join([str(BIN), env.get("PATH", "")]),
-            "DVC_NO_ANALYTICS": "1",
-            "GIT_AUTHOR_NAME": "Benchmark",
-            "GIT_AUTHOR_EMAIL": "benchmark@example.com",
-            "GIT_COMMITTER_NAME": "Benchmark",
-            "GIT_COMMITTER_EMAIL": "benchmark@example.com",
-        }
-    )
-    return env
-
-
 def run(root: Path, *args: str) -> str:
     """Run a command in `root`; its output, or exit naming the command when it fails."""
     done = subprocess.run(list(args), cwd=root, env=project_env(root), capture_output=True, text=True, check=False)
@@ -125,19 +97,7 @@ def run(root: Path, *args: str) -> str:
 
 def released_repository(root: Path, remote: Path) -> None:
     """This checkout's sources in a Git + DVC repository at `root`, wine-cultivar built and released."""
-
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        # a use case's build outputs and lock are rebuilt; factory/artifacts is code
-        outputs = {"artifacts", "dvc.lock"} if Path(folder).parent.name == "use_cases" else set()
-        return {name for name in names if name in outputs or name in ("__pycache__", ".gitignore")}
-
-    root.mkdir(parents=True)
-    for item in ITEMS:
-        source = REPO / item
-        if source.is_dir():
-            shutil.copytree(source, root / item, ignore=ignore)
-        elif source.is_file():
-            shutil.copy2(source, root / item)
+    copy_project(root)
     python = sys.executable
     run(root, "git", "init", "-q", "-b", "main")
     run(root, python, "-m", "dvc", "init", "-q")
