@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # part of the environment.
 URL_VARIABLE_PREFIX = "FACTORY_SQL_"
 FETCH_ROWS = 50_000
+DUCKDB_MEMORY_LIMIT = "2GB"
 
 
 class SqlQueryParams(ComponentParams):
@@ -76,6 +77,9 @@ def _from_duckdb(params: SqlQueryParams, path: str) -> pd.DataFrame:
         "autoload_known_extensions": False,
         "lock_configuration": True,
         "threads": 1,
+        # Bounded memory, and nothing spilled to disk beside the database when a query needs more.
+        "memory_limit": DUCKDB_MEMORY_LIMIT,
+        "temp_directory": "",
     }
     connection = duckdb.connect(path, read_only=True, config=locked)
     timer = threading.Timer(params.timeout_seconds, connection.interrupt)

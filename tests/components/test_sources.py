@@ -190,6 +190,12 @@ def test_sql_query_on_duckdb_reaches_nothing_outside_its_file(context: RunContex
     assert not Path("/tmp/out.csv").exists()
 
 
+def test_sql_query_on_duckdb_has_bounded_memory_and_no_spill_files(context: RunContext) -> None:
+    query = "SELECT current_setting('memory_limit') AS memory, current_setting('temp_directory') AS spill"
+    read = load("sql_query", {"database": "data/warehouse.duckdb", "query": query}, context)
+    assert read.to_dict("records") == [{"memory": "1.8 GiB", "spill": ""}]  # 2 GB, as DuckDB shows it
+
+
 def test_sql_query_bounds_rows_and_time(context: RunContext) -> None:
     many = {"database": "data/warehouse.duckdb", "query": "SELECT * FROM range(1000)", "max_rows": 999}
     with pytest.raises(ComponentError, match=r"more than max_rows \(999\) rows"):
