@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,10 +76,22 @@ def prepare(root: Path, names: list[str] | None, options: ServeOptions) -> FastA
     return app
 
 
+def check_listenable(host: str, port: int) -> None:
+    """Refuse an address the service could not listen on, with one message, before anything loads."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise FactoryError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --host or --port"
+        ) from None
+
+
 def serve(root: Path, names: list[str] | None, options: ServeOptions) -> None:
     """Load the models and answer requests until interrupted."""
     import uvicorn
 
+    check_listenable(options.host, options.port)  # before the models load: a busy port is a usage error
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s", stream=sys.stderr)
     app = prepare(root, names, options)
     uvicorn.run(app, host=options.host, port=options.port, log_level="info", access_log=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from factory.paths import ProjectPaths
 from factory.serve.capture import CAPTURED_AT_COLUMN, MODEL_VERSION_COLUMN, CaptureSettings, CaptureWriter
 from factory.serve.requests import RequestProblem, RowContract, row_contract
 from factory.serve.telemetry import Telemetry
+from tests.conftest import Runner
 
 
 @pytest.fixture
@@ -138,3 +140,13 @@ def test_metrics_show_only_the_version_served_now() -> None:
     text = telemetry.exposition().decode()
     assert 'factory_model_info{model_sha256="' + "b" * 64 + '",use_case="churn",version="v1.1.0"} 1.0' in text
     assert "v1.0.0" not in text
+
+
+def test_a_busy_port_is_one_clear_error_before_anything_loads(factory_cli: Runner) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = factory_cli("serve", "wine-cultivar", "--port", str(port), "--no-fetch")
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and "serving" not in done.stderr
