@@ -31,8 +31,10 @@ def retained_after_freeing(buffers: int = 40) -> int:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or _glibc_mallopt() is None, reason="glibc only")
 def test_freed_buffers_leave_the_process_inside_the_block() -> None:
+    # Resident memory is the whole process's: another thread touching pages meanwhile can only
+    # add to a measurement, never take away, so the least of three is the block's own.
     with freed_buffers_returned():
-        inside = retained_after_freeing()
+        inside = min(retained_after_freeing() for _ in range(3))
     assert inside < 8 * MIB
     # afterwards buffers of this size come from glibc's heaps again, which keep what is freed
     assert retained_after_freeing() > 40 * MIB
