@@ -19,8 +19,8 @@ def test_the_committed_raw_files_are_the_generator_s(tmp_path: Path) -> None:
         assert (tmp_path / name).read_bytes() == (RAW / name).read_bytes(), name
     # DuckDB stamps every new file with an identifier of its own: the rows must be equal.
     query = "SELECT * FROM companies ORDER BY id"
-    rows = [
-        duckdb.connect(str(folder / "shuttle_companies.duckdb"), read_only=True).execute(query).fetchall()
-        for folder in (tmp_path, RAW)
-    ]
+    rows = []
+    for folder in (tmp_path, RAW):
+        with duckdb.connect(str(folder / "shuttle_companies.duckdb"), read_only=True) as connection:
+            rows.append(connection.execute(query).fetchall())
     assert rows[0] == rows[1] and len(rows[0]) == 60
