@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from factory import dvc_api
-from factory.artifacts.quality import Finding, read_findings
+from factory.artifacts.quality import Finding, recorded_findings
 from factory.compile import USE_CASE_STAGES, compiled
 from factory.dvcrun import DvcServer
 from factory.errors import BuildError
@@ -119,7 +119,7 @@ class BuildReport:
     results: list[TargetResult]
     specs: dict[str, UseCaseSpec]
     metrics: dict[str, dict[str, Any]]
-    quality: dict[str, list[Finding]] = field(default_factory=dict)  # data-quality warnings per use case
+    quality: dict[str, list[Finding]] = field(default_factory=dict)  # the quality policy's warnings per use case
 
     @property
     def failed(self) -> list[TargetResult]:
@@ -265,7 +265,7 @@ def run_build(
         [results[target.label] for target in plan.targets],
         plan.use_cases,
         {name: read_metrics(plan.paths, name) for name in plan.use_cases},
-        {name: read_findings(plan.paths.use_case(name).quality) for name in plan.use_cases},
+        {name: recorded_findings(plan.paths.use_case(name)) for name in plan.use_cases},
     )
 
 

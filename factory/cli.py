@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -263,6 +264,27 @@ def score(
 
 
 @app.command()
+def explain(
+    name: UseCaseName,
+    input_path: Annotated[Path, typer.Option("--input", help="CSV or Parquet file holding the row")],
+    row: Annotated[int, typer.Option(min=0, help="the row to explain, counted from 0")] = 0,
+    stage: Annotated[StageName | None, typer.Option(help="use the version in this stage (default production)")] = None,
+    version: Annotated[str | None, typer.Option(help="use this version instead of a stage")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Show one row through every step of a released model: each feature step, the output, the largest contributions."""
+    from factory.release.explain import explain as run_explain
+    from factory.render import explanation_output
+
+    found = run_explain(_paths().root, name, input_path.resolve(), row, stage, version)
+    output = explanation_output(found, as_json)
+    if isinstance(output, str):
+        sys.stdout.write(output)
+    else:
+        _console().print(output)
+
+
+@app.command()
 def serve(
     names: Names = None,
     stage: Annotated[StageName, typer.Option(help="serve the version holding this stage")] = "production",
@@ -393,7 +415,8 @@ def inventory(
     from factory.render import inventory_output, output_format
 
     chosen = output_format({"json": as_json, "csv": as_csv, "markdown": as_markdown})
-    rows = build_inventory(_paths().root, InventoryQuery(tuple(depends_on or ()), component, owner, risk_tier))
+    query = InventoryQuery(tuple(depends_on or ()), component, owner, risk_tier)
+    rows = build_inventory(_paths().root, query, now=datetime.now(UTC))
     output = inventory_output(rows, chosen)
     if isinstance(output, str):
         sys.stdout.write(output)
@@ -407,9 +430,31 @@ def audit() -> None:
     from factory.governance.audit import audit as run_audit
     from factory.render import audit_table
 
-    report = run_audit(_paths().root)
+    report = run_audit(_paths().root, now=datetime.now(UTC))
     _console().print(audit_table(report))
     report.raise_for_gaps()
+
+
+@app.command()
+def readiness(
+    names: Names = None,
+    minimum: Annotated[
+        float | None, typer.Option("--min", help="exit 1 when a use case's final score is below this")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Score each use case on the ML Test Score's 28 tests, from what its checks ran and recorded."""
+    from factory.governance.readiness import raise_below
+    from factory.governance.readiness import readiness as score
+    from factory.render import readiness_output
+
+    results = score(_paths().root, names, now=datetime.now(UTC))
+    output = readiness_output(results, as_json)
+    if isinstance(output, str):
+        sys.stdout.write(output)
+    else:
+        _console().print(output)
+    raise_below(results, minimum)
 
 
 @app.command()
@@ -421,7 +466,7 @@ def dashboard(
 
     paths = _paths()
     folder = out if out.is_absolute() else Path.cwd() / out
-    pages = write_dashboard(paths.root, folder)
+    pages = write_dashboard(paths.root, folder, now=datetime.now(UTC))
     _console().print(f"wrote {len(pages)} page(s); open {pages[0]}", markup=False)
 
 

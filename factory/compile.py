@@ -146,7 +146,10 @@ def _use_case_files(project: Project, spec: UseCaseSpec) -> list[GeneratedFile]:
     use_case = paths.use_case(spec.name)
     header = GENERATED_HEADER.format(source=paths.rel(use_case.config))
     products = {item.product: project.products[item.product].output_path for item in spec.data}
-    params = UseCaseParams(**spec.model_dump(), products=products)
+    protected = sorted(
+        {name for item in spec.data for name in project.products[item.product].table_schema.tagged("protected")}
+    )
+    params = UseCaseParams(**spec.model_dump(), products=products, protected_columns=protected)
     return [
         GeneratedFile(use_case.dvc_yaml, header + _dump(_pipeline(project, spec, use_case))),
         GeneratedFile(
@@ -173,7 +176,13 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
     is_classifier = spec.task != "regression"
     # search.json is small and reviewed in the card, so Git keeps it (like the metrics)
     searched = [{use_case.rel(use_case.search): {"cache": False}}] if spec.model.search else []
-    search_metric = [ComponentRef.model_construct(component=spec.model.search.metric)] if spec.model.search else []
+    # The train stage scores the feature importance with the primary metric, and a search with its own.
+    train_metrics = [
+        ComponentRef.model_construct(component=name)
+        for name in dict.fromkeys(
+            [spec.evaluation.primary_metric, *([spec.model.search.metric] if spec.model.search else [])]
+        )
+    ]
 
     stages = {
         "prepare": {
@@ -201,11 +210,18 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                     use_case.rel(use_case.test_data),
                     *code_of("train"),
                     *rel(_component_files(paths, feature_refs)),
-                    *rel(_component_files(paths, search_metric, kind="metric")),
+                    *rel(_component_files(paths, train_metrics, kind="metric")),
                 ]
             ),
             "params": list(stage_params("train")),
-            "outs": [use_case.rel(use_case.model), use_case.rel(use_case.predictions), *searched],
+            "outs": [use_case.rel(use_case.model), use_case.rel(use_case.predictions)],
+            # Small records reviewed in the card, kept in Git. Declared as metrics: DVC's run cache
+            # skips a stage with any other uncached output, and CI restores this one from it.
+            "metrics": [
+                *searched,
+                {use_case.rel(use_case.model_checks): {"cache": False}},
+                {use_case.rel(use_case.importance): {"cache": False}},
+            ],
         },
         "evaluate": {
             "cmd": f"factory stage evaluate {spec.name}",
@@ -235,6 +251,8 @@ def _pipeline(project: Project, spec: UseCaseSpec, use_case: UseCasePaths) -> di
                     *([use_case.rel(use_case.search)] if spec.model.search else []),
                     use_case.rel(use_case.train_data),
                     use_case.rel(use_case.quality),
+                    use_case.rel(use_case.model_checks),
+                    use_case.rel(use_case.importance),
                     plots,
                     *rel(paths.rel(paths.product_stats(output)) for output in product_files),
                     *code_of("report"),

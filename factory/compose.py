@@ -26,6 +26,7 @@ from factory.paths import ProjectPaths
 from factory.spec import (
     SLUG_PATTERN,
     DataProductSpec,
+    GovernancePolicy,
     UseCaseSpec,
     check_data_product,
     check_use_case,
@@ -317,3 +318,18 @@ def raise_all(errors: list[FactoryError]) -> None:
         raise errors[0]
     if errors:
         raise ErrorGroup(errors)
+
+
+POLICY_FILE = "conf/governance/policy.yaml"
+
+
+def load_policy(root: Path) -> GovernancePolicy:
+    """The project's governance policy (conf/governance/policy.yaml); the empty policy when there is none."""
+    file = root / POLICY_FILE
+    if not file.is_file():
+        return GovernancePolicy()
+    policy, problems = parse_model(GovernancePolicy, read_yaml_mapping(file, POLICY_FILE))
+    if problems:
+        raise ConfigError(POLICY_FILE, problems)
+    assert isinstance(policy, GovernancePolicy)
+    return policy

@@ -124,3 +124,9 @@ class GovernanceGaps(FactoryError):
     """`factory audit` found use cases that fall short of the governance rules."""
 
     exit_code = 1
+
+
+class NotReady(FactoryError):
+    """`factory readiness --min` found use cases whose ML Test Score is below the bar."""
+
+    exit_code = 1

@@ -140,6 +140,16 @@ class UseCasePaths:
         return self.artifacts / "search.json"
 
     @property
+    def importance(self) -> Path:
+        """Permutation importance of each feature on the test rows, and those within noise."""
+        return self.artifacts / "importance.json"
+
+    @property
+    def model_checks(self) -> Path:
+        """The train stage's checks of the model's predictions on the test rows (numerical stability)."""
+        return self.artifacts / "model_checks.json"
+
+    @property
     def metrics(self) -> Path:
         """Evaluation metrics on the test set."""
         return self.artifacts / "metrics.json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import yaml
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -27,9 +28,11 @@ from factory.errors import ConfigError, FactoryError
 from factory.governance.audit import AuditReport
 from factory.governance.inventory import InventoryRow
 from factory.governance.lineage import FileHash, Lineage, ProductLineage
+from factory.governance.readiness import SECTIONS, Readiness, readiness_json
 from factory.io import canonical_json
 from factory.monitor.drift import drift_figures
 from factory.monitor.workflow import MonitorOutcome, SimulationSummary
+from factory.release.explain import Explanation
 from factory.release.registry_state import VersionInfo
 from factory.release.workflow import ReleaseOutcome, gate_rows
 from factory.spec import DataProductSpec, UseCaseSpec, json_schema
@@ -122,7 +125,7 @@ def metrics_table(report: BuildReport) -> Table:
         if name not in failed and (proposal := gate_proposal(report.specs[name], metrics))
     ]
     notes += [
-        f"{name}: data quality {finding.line()}"
+        f"{name}: quality {finding.line()}"
         for name in report.metrics
         if name not in failed
         for finding in report.quality.get(name, [])
@@ -392,6 +395,8 @@ INVENTORY_COLUMNS = (
     "status",
     "production_version",
     "production_since",
+    "production_age_days",
+    "stale",
     "data_products",
     "features",
     "primary_metric",
@@ -439,6 +444,8 @@ def inventory_output(rows: list[InventoryRow], output: str) -> Table | str:
         table.add_column(column)
     for row, cell in zip(rows, cells, strict=True):
         since = f" since {row.production_since[:10]}" if row.production_since else ""
+        if row.production_age_days is not None:
+            since += f"\n{row.production_age_days} days old" + (" [red]STALE[/red]" if row.stale else "")
         table.add_row(
             row.name,
             row.owner,
@@ -487,3 +494,56 @@ def audit_table(report: AuditReport) -> Table | Text:
     for gap in report.gaps:  # config text may hold brackets that rich would read as markup
         table.add_row(*(escape(text) for text in (gap.use_case, gap.check, gap.problem, gap.fix)))
     return table
+
+
+def readiness_output(results: list[Readiness], as_json: bool) -> str | Group | Table:
+    """JSON; or, for one use case, each test with its score, evidence and fix; for several, a table of scores."""
+    if as_json:
+        return json.dumps(readiness_json(results), indent=2) + "\n"
+    if len(results) != 1:
+        table = Table(
+            title="ML Test Score (the final score is the lowest section's)",
+            caption="`factory readiness NAME` shows each test, what it found and how to earn it",
+        )
+        for column in ("use case", *SECTIONS, "final"):
+            table.add_column(column, justify="left" if column == "use case" else "right")
+        for result in results:
+            sections = result.section_scores()
+            table.add_row(result.use_case, *(f"{sections[name]:g}" for name in SECTIONS), f"{result.final:g}")
+        return table
+    (result,) = results
+    table = Table(
+        title=f"{result.use_case}: ML Test Score {result.final:g} (the lowest section's)",
+        caption=" | ".join(f"{name} {score:g}" for name, score in result.section_scores().items()),
+    )
+    for column in ("test", "score", "evidence", "to earn it"):
+        table.add_column(column, no_wrap=column == "score")
+    for test in result.tests:
+        table.add_row(
+            f"{test.id} {test.title}",
+            Text(f"{test.score:g}", style="green" if test.score else "red"),
+            escape(test.evidence),
+            escape(test.fix),
+        )
+    return Group(table)
+
+
+def explanation_output(found: Explanation, as_json: bool) -> str | Tree:
+    """A row's way through the pipeline as a tree (or JSON): inputs, each step, the output, contributions."""
+    if as_json:
+        return json.dumps(dataclasses.asdict(found), indent=2, default=str) + "\n"
+    tree = Tree(escape(f"{found.name} {found.version}, row {found.row}"))
+    inputs = tree.add("input")
+    for column, value in found.inputs.items():
+        inputs.add(escape(f"{column} = {value!r}"))
+    for step in found.steps:
+        branch = tree.add(escape(f"{step.group}: {step.step}"))
+        for column, value in step.values.items():
+            branch.add(escape(f"{column} = {value!r}"))
+    output = tree.add(escape(f"prediction: {found.prediction!r}"))
+    for label, probability in (found.probabilities or {}).items():
+        output.add(escape(f"P({label}) = {probability:.4f}"))
+    shown = tree.add(escape(f"largest contributions ({found.contribution_kind})"))
+    for feature, contribution in found.contributions or []:
+        shown.add(escape(f"{feature}: {contribution:+.4f}"))
+    return tree

@@ -22,7 +22,7 @@ import yaml
 from factory import dvc_api, registry
 from factory.artifacts.products import product_frame
 from factory.compile import plan_compile, write_files
-from factory.compose import load_products, load_use_case, use_case_names
+from factory.compose import load_policy, load_products, load_use_case, use_case_names
 from factory.errors import ConfigError, FactoryError
 from factory.io import atomic_write_text
 from factory.paths import ProjectPaths
@@ -71,6 +71,20 @@ def new_use_case(root: Path, answers: UseCaseAnswers) -> list[Path]:
         raise
     return [paths.use_case(answers.name).config, *written]
 
+
+# The hyperparameter search a new use case starts with, per model preset: the one or two
+# params that matter most, a few values each, 3-fold, so the first build stays quick.
+DEFAULT_SEARCH: dict[str, dict[str, list[Any]]] = {
+    "random_forest": {"min_samples_leaf": [1, 5, 20]},
+    "extra_trees_classifier": {"min_samples_leaf": [1, 5, 20]},
+    "extra_trees_regressor": {"min_samples_leaf": [1, 5, 20]},
+    "gradient_boosting_classifier": {"learning_rate": [0.05, 0.1, 0.2]},
+    "gradient_boosting_regressor": {"learning_rate": [0.05, 0.1, 0.2]},
+    "logistic_regression": {"C": [0.1, 1.0, 10.0]},
+    "ridge": {"alpha": [0.1, 1.0, 10.0]},
+    "elastic_net": {"alpha": [0.01, 0.1, 1.0]},
+}
+SEARCH_FOLDS = 3
 
 # The model preset a new use case starts from when none is given, per task.
 DEFAULT_MODEL = {
@@ -125,14 +139,26 @@ def use_case_context(paths: ProjectPaths, answers: UseCaseAnswers) -> dict[str, 
     if answers.task not in registry.get("model", str(preset.get("component"))).tasks:
         raise refuse("model", f"a preset whose model suits {answers.task}", answers.model)
 
-    numeric, categorical = [], []
+    banned = set(load_policy(paths.root).banned(answers.risk_tier))
+    if banned & set(columns[answers.target].tags):
+        raise refuse(
+            "target", f"a column not tagged {', '.join(sorted(banned))} (conf/governance/policy.yaml)", answers.target
+        )
+    numeric, categorical, slices = [], [], []
     for column, declared in columns.items():
-        if column == answers.target or declared.unique:
-            continue  # identifiers predict nothing that generalises
+        if "pii" not in declared.tags and (
+            "protected" in declared.tags or (declared.dtype == "string" and declared.allowed is not None)
+        ):
+            slices.append(column)  # metrics per slice, and fairness gates on protected columns
+        if column == answers.target or declared.unique or banned & set(declared.tags):
+            continue  # identifiers predict nothing that generalises; the policy bans the rest
         if declared.dtype in ("int64", "float64", "bool"):
             numeric.append(column)
         elif declared.dtype == "string":
             categorical.append(column)
+    slices = [column for column in slices if column != answers.target]
+    space = DEFAULT_SEARCH.get(answers.model)
+    search = {"method": "grid", "space": space, "cv": SEARCH_FOLDS, "seed": 0} if space else None
     classifier = answers.task != "regression"
     return {
         "name": answers.name,
@@ -148,6 +174,8 @@ def use_case_context(paths: ProjectPaths, answers: UseCaseAnswers) -> dict[str, 
         "primary_metric": PRIMARY_METRIC[answers.task],
         "metrics": json.dumps(EXTRA_METRICS[answers.task]),
         "stratify": "true" if classifier else "false",
+        "slices": json.dumps(slices),
+        "search": json.dumps(search) if search else "",
     }
 
 

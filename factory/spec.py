@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -40,6 +41,10 @@ Task = Literal["binary_classification", "multiclass_classification", "regression
 RiskTier = Literal["low", "medium", "high"]
 RISK_TIERS: tuple[str, ...] = get_args(RiskTier)
 DType = Literal["int64", "float64", "string", "bool", "datetime64[ns]"]
+# What a data product's owner says about a column, for the governance policy: `pii` identifies a
+# person, `protected` is a characteristic a model must treat fairly (age, sex, ...), `deprecated`
+# is going away. conf/governance/policy.yaml bans tags from use cases per risk tier.
+ColumnTag = Literal["pii", "protected", "deprecated"]
 PRODUCT_FOLDER = "data/products"
 
 
@@ -164,6 +169,9 @@ class ColumnSchema(StrictModel):
     min: float | None = None
     max: float | None = None
     allowed: list[str | int | float | bool] | None = Field(default=None, description="allowed values")
+    tags: list[ColumnTag] = Field(
+        default_factory=list, max_length=3, description="pii, protected or deprecated (the governance policy)"
+    )
 
     @model_validator(mode="after")
     def _range_is_ordered(self) -> ColumnSchema:
@@ -178,6 +186,10 @@ class TableSchema(StrictModel):
     columns: dict[str, ColumnSchema] = Field(min_length=1)
     strict: bool = Field(default=True, description="reject columns that are not declared")
     unique: list[str] = Field(default_factory=list, description="columns unique in combination")
+
+    def tagged(self, tag: str) -> list[str]:
+        """The columns carrying `tag`, in declaration order."""
+        return [name for name, column in self.columns.items() if tag in column.tags]
 
 
 class DataProductSpec(StrictModel):
@@ -356,6 +368,42 @@ class ChampionGate(StrictModel):
     relative: bool = Field(default=False, description="tolerance is a share of the champion's value")
 
 
+class SliceGates(StrictModel):
+    """Release gates per slice (`evaluation.slices`), and fairness gates on the slices of protected columns.
+
+    Gaps compare the slices of one column with each other; a slice with fewer than `min_rows`
+    test rows is reported but not judged, since a handful of rows proves nothing either way.
+    """
+
+    min_rows: int = Field(
+        default=30, ge=1, le=10**9, description="slices with fewer test rows are reported, not judged"
+    )
+    worst: float | None = Field(
+        default=None,
+        description="the primary metric every judged slice reaches (at least; at most where lower is better)",
+    )
+    max_gap: float | None = Field(
+        default=None, ge=0.0, description="largest difference of the primary metric between the slices of one column"
+    )
+    max_parity_gap: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="binary classification, protected columns: largest difference of the positive prediction rate",
+    )
+    max_opportunity_gap: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="binary classification, protected columns: largest difference of the true positive rate",
+    )
+
+    @property
+    def any(self) -> bool:
+        """Whether any slice gate is set."""
+        return any(v is not None for v in (self.worst, self.max_gap, self.max_parity_gap, self.max_opportunity_gap))
+
+
 class Release(StrictModel):
     """Release policy: absolute gates, gates against the production champion, the default stage."""
 
@@ -373,6 +421,7 @@ class Release(StrictModel):
         default=True,
         description="refuse a model whose primary metric does not beat a trivial one (most frequent class, or mean)",
     )
+    slices: SliceGates = Field(default_factory=SliceGates, description="gates per slice and on protected slices")
 
 
 class Approval(StrictModel):
@@ -397,11 +446,16 @@ class DriftTests(StrictModel):
     large: DriftRef
 
 
-QualityAction = Literal["error", "warn", "off"]
+def _unquoted_off(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted `off` as false: take it for the `off` it was written as."""
+    return "off" if value is False else value
+
+
+QualityAction = Annotated[Literal["error", "warn", "off"], BeforeValidator(_unquoted_off)]
 
 
 class Quality(StrictModel):
-    """Data-quality tests on the prepared rows before training, each `error`, `warn` or `off`.
+    """Data-quality tests on the prepared rows before training and model tests after it, each `error`, `warn` or `off`.
 
     Every key is required here: the defaults live in conf/quality/default.yaml, which the
     composition merges beneath each use case's `quality:` section.
@@ -414,13 +468,18 @@ class Quality(StrictModel):
     leaking_feature: QualityAction
     leakage_score: float = Field(gt=0, le=1)
     train_test_overlap: QualityAction
+    # Model tests of the train stage, on the held-out rows.
+    uninformative_feature: QualityAction
+    importance_repeats: int = Field(ge=2, le=50, description="shuffles of each feature for its permutation importance")
+    numerical_stability: QualityAction
 
 
 class Monitoring(StrictModel):
-    """Monitoring policy: drift tests per feature type, dataset drift and efficacy thresholds.
+    """Monitoring policy: drift tests per feature type, dataset drift and efficacy thresholds, model age.
 
-    Every key is required here: the defaults live in conf/monitoring/default.yaml, which the
-    composition merges beneath each use case's `monitoring:` section.
+    The defaults live in conf/monitoring/default.yaml, which the composition merges beneath
+    each use case's `monitoring:` section, so every key is required here but `max_age_days`:
+    its default lets the params.yaml of versions released before it existed still load.
     """
 
     small_sample_rows: int = Field(ge=1, le=10**9, description="batches with fewer rows use the `small` tests")
@@ -429,6 +488,12 @@ class Monitoring(StrictModel):
     null_share_increase: float = Field(gt=0.0, le=1.0, description="a rise in missing values that is drift")
     dataset_drift_share: float = Field(gt=0.0, le=1.0, description="share of drifted features that is dataset drift")
     efficacy_tolerance: float = Field(ge=0.0, description="allowed drop of the primary metric on labelled data")
+    max_age_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description="the production version is stale when released more than this many days ago",
+    )
 
 
 class Card(StrictModel):
@@ -484,6 +549,41 @@ class UseCaseParams(UseCaseSpec):
     """What a use case's stages read from its params.yaml: the spec plus product file paths."""
 
     products: dict[str, str] = Field(description="data product name -> Parquet path from the project root")
+    protected_columns: list[str] = Field(
+        default_factory=list, description="the columns of its data the data products tag `protected`"
+    )
+
+
+# ---------------------------------------------------------------- governance policy
+
+
+def _card_field(name: str) -> str:
+    if name not in Card.model_fields:
+        raise ValueError(f"a field of the use case's `card:` section ({', '.join(Card.model_fields)})")
+    return name
+
+
+CardField = Annotated[str, AfterValidator(_card_field)]
+
+
+class GovernancePolicy(StrictModel):
+    """Rules every use case is held to, by risk tier (conf/governance/policy.yaml)."""
+
+    required_card_fields: dict[RiskTier, list[CardField]] = Field(
+        default_factory=dict, description="risk tier -> the `card:` fields its use cases must fill in"
+    )
+    banned_column_tags: dict[RiskTier, list[ColumnTag]] = Field(
+        default_factory=dict,
+        description="risk tier -> column tags its use cases may not use as a feature, target or split column",
+    )
+
+    def required(self, tier: str) -> list[str]:
+        """The card fields a use case of risk tier `tier` must fill in."""
+        return list(self.required_card_fields.get(tier, []))  # type: ignore[call-overload]
+
+    def banned(self, tier: str) -> list[str]:
+        """The column tags a use case of risk tier `tier` may not use."""
+        return list(self.banned_column_tags.get(tier, []))  # type: ignore[call-overload]
 
 
 # ---------------------------------------------------------------- validation passes

@@ -10,6 +10,7 @@ factory compile --check
 factory build
 echo
 factory inventory
+factory readiness  # releases and monitoring runs earn the rest (docs/readiness.md)
 factory dashboard --out build/dashboard
 echo
 echo "Model cards:  use_cases/*/artifacts/model_card.md"

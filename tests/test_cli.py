@@ -96,7 +96,7 @@ def test_every_validator_words_its_error_as_an_expectation(project: Path) -> Non
     from factory.paths import ProjectPaths
 
     product = project / "conf/data/customers.yaml"
-    product.write_text(product.read_text().replace("max: 100}", "max: 10}").replace("min: 18,", "min: 18.0,"))
+    product.write_text(product.read_text().replace("max: 100,", "max: 10,").replace("min: 18,", "min: 18.0,"))
     config = project / "use_cases/customer-value/config.yaml"
     config.write_text(config.read_text().replace("categorical: [region, plan]", "categorical: [region, plan, age]"))
     try:

@@ -43,7 +43,15 @@ def test_use_case_pipeline_has_precise_deps_and_params(project: Path) -> None:
     train_deps = stages["train"]["deps"]
     assert "../../components/models/random_forest_classifier.py" in train_deps
     assert "../../components/features/one_hot_encoder.py" in train_deps
-    assert not any("ridge" in dep or "logistic" in dep or "components/metrics" in dep for dep in train_deps)
+    assert not any("ridge" in dep or "logistic" in dep for dep in train_deps)
+    # the feature importance is scored with the primary metric only
+    assert [dep for dep in train_deps if "components/metrics" in dep] == [
+        "../../components/metrics/_labels.py",
+        "../../components/metrics/roc_auc.py",
+    ]
+    assert {"../../factory/artifacts/importance.py", "../../factory/artifacts/stability.py"} < set(train_deps)
+    assert {"artifacts/importance.json": {"cache": False}} in stages["train"]["metrics"]
+    assert {"artifacts/model_checks.json": {"cache": False}} in stages["train"]["metrics"]
     evaluate_deps = stages["evaluate"]["deps"]
     for metric in ("roc_auc", "accuracy", "f1", "log_loss"):
         assert f"../../components/metrics/{metric}.py" in evaluate_deps
@@ -216,6 +224,7 @@ def test_every_output_is_either_committed_or_cached(project: Path) -> None:
                     if options.get("cache") is False:
                         uncached.append(ProjectPaths(project).rel(pipeline.parent / path))
     assert "use_cases/wine-cultivar/artifacts/search.json" in uncached
+    assert "use_cases/churn/artifacts/importance.json" in uncached
     ignored = subprocess.run(
         ["git", "check-ignore", "--no-index", *uncached], cwd=project, capture_output=True, text=True
     ).stdout.split()

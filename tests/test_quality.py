@@ -113,6 +113,9 @@ def test_the_policy_merges_defaults_and_a_use_case_override(project: Path) -> No
         leaking_feature="warn",
         leakage_score=0.99,
         train_test_overlap="warn",
+        uninformative_feature="warn",
+        importance_repeats=5,
+        numerical_stability="error",
     )
 
 
@@ -136,3 +139,14 @@ def test_a_leaking_feature_stops_prepare_and_writes_nothing(project: Path) -> No
     assert "error: leaking_feature: feature 'churn_flag': alone scores 1.0000" in message
     paths = ProjectPaths(project).use_case("churn")
     assert not paths.train_data.exists() and not paths.quality.exists()
+
+
+def test_an_unquoted_off_is_off(project: Path) -> None:
+    """YAML 1.1 reads `off` as false; the quality policy takes it as the `off` it was written as."""
+    from factory.compose import load_products, load_use_case
+
+    config = project / "use_cases/churn/config.yaml"
+    config.write_text(config.read_text() + "quality:\n  constant_feature: off\n")
+    paths = ProjectPaths(project)
+    spec = load_use_case(paths, "churn", load_products(paths))
+    assert spec.quality is not None and spec.quality.constant_feature == "off"

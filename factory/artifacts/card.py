@@ -66,6 +66,8 @@ class CardInputs:
     search: dict[str, Any] | None
     built_on: str | None
     quality: list[Finding] = field(default_factory=list)
+    importance: dict[str, Any] = field(default_factory=dict)  # importance.json of the train stage; {} when absent
+    model_checks: dict[str, Any] = field(default_factory=dict)  # model_checks.json of the train stage
 
 
 def read_inputs(params: UseCaseParams, paths: UseCasePaths, lineage: dict[str, Any]) -> CardInputs:
@@ -92,6 +94,8 @@ def read_inputs(params: UseCaseParams, paths: UseCasePaths, lineage: dict[str, A
         search=_json_or_empty(search_file) if search_file.is_file() else None,
         built_on=_commit_date(paths.root, lineage["git"].get("commit")),
         quality=read_findings(paths.quality),
+        importance=_json_or_empty(paths.importance),
+        model_checks=_json_or_empty(paths.model_checks),
     )
 
 
@@ -290,7 +294,7 @@ def _quality(card: CardInputs) -> list[str]:
 def _quantitative_analyses(card: CardInputs) -> list[str]:
     p = card.params
     metrics = p.evaluation.all_metrics
-    lines: list[str] = []
+    lines: list[str] = [*_model_tests(card)]
     for column, values in card.slices.items():
         lines += [
             f"**Metrics by `{column}`**",
@@ -305,6 +309,39 @@ def _quantitative_analyses(card: CardInputs) -> list[str]:
     if not card.slices:
         lines += ["No slices declared: the overall metrics above are the only analysis.", ""]
     lines += [f"![{name}](plots/{name}.png)" for name in plot_names(p.task)]
+    return lines
+
+
+def _model_tests(card: CardInputs) -> list[str]:
+    """The train stage's tests on the test rows: numerical stability, and each feature's permutation importance."""
+    lines = []
+    stability = card.model_checks.get("numerical_stability")
+    if stability and stability.get("action") != "off":
+        problems = stability.get("problems") or []
+        verdict = "; ".join(_one_line(str(p)) for p in problems) if problems else "every prediction finite"
+        if not problems and card.params.task != "regression":
+            verdict += ", class probabilities in [0, 1] summing to 1"
+        lines += [f"- **Numerical stability:** {verdict} ({stability.get('rows')} test rows)", ""]
+    importance = card.importance
+    if importance and not importance.get("computed"):
+        lines += [f"- **Feature importance:** not measured ({_one_line(str(importance.get('reason')))})", ""]
+    elif importance:
+        noise = dict.fromkeys(importance.get("within_noise", []), "yes")
+        ranked = sorted(importance.get("features", {}).items(), key=lambda item: (-item[1]["mean"], item[0]))
+        lines += [
+            f"**Feature importance** ({importance.get('method')}: the loss of `{importance.get('metric')}` when the "
+            f"feature is shuffled, {importance.get('repeats')} shuffles of {importance.get('rows')} test rows, "
+            f"seed {importance.get('seed')}; within noise: a mean not above {importance.get('noise_band_stds'):g} "
+            "standard deviations of the shuffles, or not above 0)",
+            "",
+            "| feature | importance | std | within noise |",
+            "| --- | --- | --- | --- |",
+            *[
+                f"| `{name}` | {_number(figures['mean'])} | {_number(figures['std'])} | {noise.get(name, '')} |"
+                for name, figures in ranked
+            ],
+            "",
+        ]
     return lines
 
 

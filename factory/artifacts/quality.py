@@ -20,6 +20,8 @@ from factory.spec import Quality, UseCaseParams
 if TYPE_CHECKING:
     import pandas as pd
 
+    from factory.paths import UseCasePaths
+
 # The leakage test fits one shallow tree per feature on at most this many training rows.
 LEAKAGE_ROWS = 20_000
 LEAKAGE_DEPTH = 4
@@ -101,6 +103,13 @@ def read_findings(path: Path) -> list[Finding]:
     except (OSError, ValueError):
         return []
     return [Finding(**item) for item in record.get("findings", []) if isinstance(item, dict)]
+
+
+def recorded_findings(paths: UseCasePaths) -> list[Finding]:
+    """The warnings of the quality policy's tests in a use case's last build: prepare's, then train's."""
+    return [
+        finding for record in (paths.quality, paths.model_checks, paths.importance) for finding in read_findings(record)
+    ]
 
 
 def _trivially_accurate(train: pd.DataFrame, test: pd.DataFrame, params: UseCaseParams, score: float) -> bool:

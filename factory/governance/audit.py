@@ -4,17 +4,20 @@ Checks: an owner for the use case and for each data product it reads; the card f
 risk tier requires; every version holding a stage was released with a passing record; a
 high-risk production version has an approval; the production model is the one its tag's
 build records name (the release record against the tag's dvc.lock and lineage.json, without
-rebuilding). Each gap names the use case and the fix.
+rebuilding); the production version is no older than its monitoring policy's `max_age_days`.
+Each gap names the use case and the fix.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from factory.compose import load_products, load_use_case, use_case_names
 from factory.errors import ConfigError, GovernanceGaps
-from factory.governance.policy import POLICY_FILE, load_policy, missing_card_fields
+from factory.governance.policy import POLICY_FILE, load_policy, missing_card_fields, tag_problems
+from factory.governance.staleness import current_time, production_age
 from factory.paths import ProjectPaths
 from factory.release import registry_state
 from factory.release.anchors import record_problems
@@ -48,8 +51,12 @@ class AuditReport:
             )
 
 
-def audit(root: Path) -> AuditReport:
-    """Check every use case; a config that does not validate is itself a gap, not a stop."""
+def audit(root: Path, now: datetime | None = None) -> AuditReport:
+    """Check every use case; a config that does not validate is itself a gap, not a stop.
+
+    Versions' ages are measured at `now` (timezone-aware; the current time when None).
+    """
+    now = current_time(now)
     paths = ProjectPaths(root)
     products = load_products(paths)
     policy = load_policy(root)
@@ -75,7 +82,11 @@ def audit(root: Path) -> AuditReport:
                         f"fill them in under `card:` in {config}",
                     )
                 )
-        gaps += _release_gaps(root, name, spec)
+            gaps += [
+                Gap(name, "banned column", problem.render(), f"drop {problem.got} from {problem.key} in {config}")
+                for problem in tag_problems(spec, products, policy)
+            ]
+        gaps += _release_gaps(root, name, spec, now)
     return AuditReport(names, gaps)
 
 
@@ -116,7 +127,7 @@ def _owner_gaps(spec: UseCaseSpec, products: dict[str, DataProductSpec]) -> list
     ]
 
 
-def _release_gaps(root: Path, name: str, spec: UseCaseSpec | None) -> list[Gap]:
+def _release_gaps(root: Path, name: str, spec: UseCaseSpec | None, now: datetime) -> list[Gap]:
     gaps = []
     versions = registry_state.versions(root, name)
     for info in versions:
@@ -152,6 +163,18 @@ def _release_gaps(root: Path, name: str, spec: UseCaseSpec | None) -> list[Gap]:
         )
     if production.record is not None:
         gaps += _reproducibility_gaps(root, name, production)
+    age = production_age(spec, production, now)
+    if age is not None and age.stale:
+        gaps.append(
+            Gap(
+                name,
+                "model too stale",
+                f"{age.version} in production was released {age.days} days ago ({age.released_at.date()}), "
+                f"more than its policy's `monitoring.max_age_days` ({age.max_days})",
+                f"retrain on current data and release a new version (`factory build {name}`, commit, "
+                f"`factory release {name}`)",
+            )
+        )
     return gaps
 
 

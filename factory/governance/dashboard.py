@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from factory.artifacts.card import CARD_CSS, card_article
 from factory.gitrepo import git
 from factory.governance.inventory import STATUSES, InventoryRow, build_inventory
+from factory.governance.readiness import readiness
 from factory.io import atomic_write_text
 from factory.monitor.log import MonitoringRecord, read_log
 from factory.paths import ProjectPaths
@@ -31,6 +32,7 @@ class Kpis:
     use_cases: int
     in_production: int
     degraded: int
+    stale: int
     built: int
     gates_failing: int
     releases: int
@@ -44,17 +46,22 @@ class Kpis:
         return self.gates_failing / self.built if self.built else None
 
 
-def write_dashboard(root: Path, out: Path) -> list[Path]:
-    """Write the site into `out`; return the pages written."""
-    rows = build_inventory(root)
+def write_dashboard(root: Path, out: Path, now: datetime | None = None) -> list[Path]:
+    """Write the site into `out`; return the pages written. Ages are measured at `now` (the current time when None)."""
+    rows = build_inventory(root, now=now)
     kpis = compute_kpis(root, rows)
+    scored = {r.use_case: r for r in readiness(root, [row.name for row in rows], now or datetime.now(UTC))}
     environment = _environment()
     paths = ProjectPaths(root)
     written = [out / "index.html"]
     atomic_write_text(
         written[0],
         environment.get_template("index.html.j2").render(
-            rows=rows, kpis=kpis, chart=releases_chart(kpis.releases_by_day), statuses=_statuses(rows)
+            rows=rows,
+            kpis=kpis,
+            chart=releases_chart(kpis.releases_by_day),
+            statuses=_statuses(rows),
+            readiness=scored,
         ),
     )
     for row in rows:
@@ -70,6 +77,7 @@ def write_dashboard(root: Path, out: Path) -> list[Path]:
                 lead_time=kpis.lead_times.get(row.name),
                 monitoring=list(reversed(records[-MONITORING_SHOWN:])),
                 drift_chart=drift_chart(records),
+                readiness=scored[row.name],
             ),
         )
         written.append(page)
@@ -97,6 +105,7 @@ def compute_kpis(root: Path, rows: list[InventoryRow]) -> Kpis:
         use_cases=len(rows),
         in_production=sum(row.status in ("in production", "degraded") for row in rows),
         degraded=sum(row.status == "degraded" for row in rows),
+        stale=sum(row.stale for row in rows),
         built=len(built),
         gates_failing=sum(row.gates_passed is False for row in built),
         releases=sum(len(row.releases) for row in rows),

@@ -16,6 +16,7 @@ from typing import Any
 from factory import registry
 from factory.compose import Project, load_project
 from factory.errors import ConfigError
+from factory.governance.staleness import current_time, production_age
 from factory.monitor.log import MonitoringRecord, latest_record
 from factory.paths import ProjectPaths
 from factory.release import registry_state
@@ -62,6 +63,9 @@ class InventoryRow:
     status: str
     production_version: str | None
     production_since: str | None
+    production_age_days: int | None
+    max_age_days: int | None
+    stale: bool
     staging_version: str | None
     data_products: dict[str, str | None]
     upstream_products: list[str]
@@ -95,10 +99,14 @@ class InventoryQuery:
     risk_tier: str | None = None
 
 
-def build_inventory(root: Path, query: InventoryQuery | None = None) -> list[InventoryRow]:
-    """One row per use case, in name order; only the use cases matching `query` when one is given."""
+def build_inventory(root: Path, query: InventoryQuery | None = None, now: datetime | None = None) -> list[InventoryRow]:
+    """One row per use case, in name order; only the use cases matching `query` when one is given.
+
+    Production versions' ages are measured at `now` (timezone-aware; the current time when None).
+    """
     project = load_project(ProjectPaths(root))
-    return [_row(project, spec) for spec in select_use_cases(project, query or InventoryQuery())]
+    moment = current_time(now)
+    return [_row(project, spec, moment) for spec in select_use_cases(project, query or InventoryQuery())]
 
 
 def select_use_cases(project: Project, query: InventoryQuery) -> list[UseCaseSpec]:
@@ -119,7 +127,7 @@ def select_use_cases(project: Project, query: InventoryQuery) -> list[UseCaseSpe
         spec
         for spec in project.use_cases.values()
         if all(check(spec) for check in checks)
-        and (query.component is None or query.component in _components(project, spec))
+        and (query.component is None or query.component in used_components(project, spec))
         and (query.owner is None or spec.owner.lower() == query.owner.lower())
         and (query.risk_tier is None or spec.risk_tier == query.risk_tier)
     ]
@@ -144,7 +152,7 @@ def _dependency_check(item: str, project: Project) -> Callable[[UseCaseSpec], bo
 # ---------------------------------------------------------------- one row
 
 
-def _row(project: Project, spec: UseCaseSpec) -> InventoryRow:
+def _row(project: Project, spec: UseCaseSpec, now: datetime) -> InventoryRow:
     root = project.paths.root
     use_case = project.paths.use_case(spec.name)
     metrics = _json(use_case.metrics) if use_case.dvc_lock.is_file() else {}
@@ -166,6 +174,7 @@ def _row(project: Project, spec: UseCaseSpec) -> InventoryRow:
     )
     monitoring = latest_record(use_case.monitoring_log)
     primary = spec.evaluation.primary_metric
+    age = production_age(spec, production, now)
     return InventoryRow(
         name=spec.name,
         description=spec.description,
@@ -175,12 +184,15 @@ def _row(project: Project, spec: UseCaseSpec) -> InventoryRow:
         status=_status(metrics, gates, versions, production, monitoring),
         production_version=production.version if production else None,
         production_since=_assigned_at(events, "production", production.version) if production else None,
+        production_age_days=age.days if age else None,
+        max_age_days=spec.monitoring.max_age_days if spec.monitoring else None,
+        stale=bool(age and age.stale),
         staging_version=holders.get("staging"),
         data_products=_product_hashes(project, spec),
         upstream_products=_upstream(project, [item.product for item in spec.data]),
         features=spec.features.columns,
         columns=_columns(spec),
-        components=_components(project, spec),
+        components=used_components(project, spec),
         primary_metric=primary,
         metric_now=metrics.get(primary),
         metric_production=champion.get(primary) if champion else None,
@@ -276,7 +288,7 @@ def _columns(spec: UseCaseSpec) -> list[str]:
     return sorted(set(columns))
 
 
-def _components(project: Project, spec: UseCaseSpec) -> list[str]:
+def used_components(project: Project, spec: UseCaseSpec) -> list[str]:
     """Every registered component the use case runs, its data products' included."""
     names = {spec.model.component, *spec.evaluation.all_metrics}
     if spec.features.numeric:

@@ -1,56 +1,17 @@
-"""The governance policy: which model card fields each risk tier must fill in.
+"""The governance policy: the model card fields and the column tags each risk tier is held to.
 
-It lives in `conf/governance/policy.yaml` and is validated like every other declaration.
-A project without the file requires nothing.
+It lives in `conf/governance/policy.yaml` and is validated like every other declaration
+(`factory.compose.load_policy`). A project without the file requires nothing.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
-from pydantic import AfterValidator, Field
-
-from factory.compose import Project, load_project, raise_all
+from factory.compose import POLICY_FILE, Project, load_policy, load_project, raise_all
 from factory.errors import ConfigError, FactoryError, Problem
-from factory.io import read_yaml_mapping
 from factory.paths import ProjectPaths
-from factory.spec import Card, RiskTier, StrictModel, UseCaseSpec, parse_model
+from factory.spec import Card, DataProductSpec, GovernancePolicy, TimeSplit, UseCaseSpec
 
-POLICY_FILE = "conf/governance/policy.yaml"
-
-
-def _card_field(name: str) -> str:
-    if name not in Card.model_fields:
-        raise ValueError(f"a field of the use case's `card:` section ({', '.join(Card.model_fields)})")
-    return name
-
-
-CardField = Annotated[str, AfterValidator(_card_field)]
-
-
-class GovernancePolicy(StrictModel):
-    """Rules every use case is held to, by risk tier."""
-
-    required_card_fields: dict[RiskTier, list[CardField]] = Field(
-        default_factory=dict, description="risk tier -> the `card:` fields its use cases must fill in"
-    )
-
-    def required(self, tier: str) -> list[str]:
-        """The card fields a use case of risk tier `tier` must fill in."""
-        return list(self.required_card_fields.get(tier, []))  # type: ignore[call-overload]
-
-
-def load_policy(root: Path) -> GovernancePolicy:
-    """The project's governance policy; the empty policy when the file does not exist."""
-    file = root / POLICY_FILE
-    if not file.is_file():
-        return GovernancePolicy()
-    policy, problems = parse_model(GovernancePolicy, read_yaml_mapping(file, POLICY_FILE))
-    if problems:
-        raise ConfigError(POLICY_FILE, problems)
-    assert isinstance(policy, GovernancePolicy)
-    return policy
+__all__ = ["POLICY_FILE", "check_project", "load_policy", "missing_card_fields", "policy_problems"]
 
 
 def missing_card_fields(spec: UseCaseSpec, policy: GovernancePolicy) -> list[str]:
@@ -59,15 +20,67 @@ def missing_card_fields(spec: UseCaseSpec, policy: GovernancePolicy) -> list[str
     return [name for name in policy.required(spec.risk_tier) if name in empty]
 
 
-def policy_problems(spec: UseCaseSpec, policy: GovernancePolicy) -> list[Problem]:
-    """One problem per required card field that is missing, worded like every config error."""
-    return [
+def column_tags(spec: UseCaseSpec, products: dict[str, DataProductSpec]) -> dict[str, list[str]]:
+    """Each column of the use case's data products -> the tags its product declares for it."""
+    tags: dict[str, list[str]] = {}
+    for item in spec.data:
+        product = products.get(item.product)
+        if product is not None:
+            for name, column in product.table_schema.columns.items():
+                tags.setdefault(name, []).extend(tag for tag in column.tags if tag not in tags.get(name, []))
+    return tags
+
+
+def used_columns(spec: UseCaseSpec) -> list[tuple[str, str]]:
+    """(key path, column) for each column the model learns from or is judged by: target, features, split."""
+    used = [("target", spec.target)]
+    for group in ("numeric", "categorical"):
+        used += [(f"features.{group}.{index}", name) for index, name in enumerate(getattr(spec.features, group))]
+    if isinstance(spec.split, TimeSplit):
+        used.append(("split.column", spec.split.column))
+    return used
+
+
+def tag_problems(spec: UseCaseSpec, products: dict[str, DataProductSpec], policy: GovernancePolicy) -> list[Problem]:
+    """Columns whose tags the policy bans for this risk tier, and `pii` columns in slices (reports show slices)."""
+    tags = column_tags(spec, products)
+    banned = policy.banned(spec.risk_tier)
+    problems = []
+    for key, column in used_columns(spec):
+        hits = [tag for tag in tags.get(column, []) if tag in banned]
+        if hits:
+            problems.append(
+                Problem(
+                    key,
+                    f"a column not tagged {' or '.join(hits)}: risk tier {spec.risk_tier} bans "
+                    f"{', '.join(banned)} ({POLICY_FILE})",
+                    repr(column),
+                )
+            )
+    for index, column in enumerate(spec.evaluation.slices):
+        if "pii" in tags.get(column, []):
+            problems.append(
+                Problem(
+                    f"evaluation.slices.{index}",
+                    "a column not tagged pii: slice values are shown in reports and cards",
+                    repr(column),
+                )
+            )
+    return problems
+
+
+def policy_problems(
+    spec: UseCaseSpec, policy: GovernancePolicy, products: dict[str, DataProductSpec] | None = None
+) -> list[Problem]:
+    """The required card fields left empty, and the banned columns used, worded like every config error."""
+    problems = [
         Problem(
             f"card.{name}",
             f"a value: risk tier {spec.risk_tier} requires it ({POLICY_FILE}); {Card.model_fields[name].description}",
         )
         for name in missing_card_fields(spec, policy)
     ]
+    return problems + tag_problems(spec, products or {}, policy)
 
 
 def check_project(paths: ProjectPaths, names: list[str] | None = None) -> Project:
@@ -76,7 +89,7 @@ def check_project(paths: ProjectPaths, names: list[str] | None = None) -> Projec
     policy = load_policy(paths.root)
     errors: list[FactoryError] = []
     for name, spec in project.use_cases.items():
-        problems = policy_problems(spec, policy)
+        problems = policy_problems(spec, policy, project.products)
         if problems:
             errors.append(ConfigError(paths.rel(paths.use_case(name).config), problems))
     raise_all(errors)

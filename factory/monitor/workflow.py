@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from factory.allocator import freed_buffers_returned
 from factory.artifacts.predictions import predict_frame
+from factory.artifacts.stability import stability_problems
 from factory.datacheck import input_schema_for, validate_frame
 from factory.errors import ConfigError, FactoryError, ModelFileError, MonitoringAlert
 from factory.io import (
@@ -105,6 +106,7 @@ class BatchCheck:
     metrics: dict[str, float | None] | None
     efficacy: Efficacy | None
     labelled: int
+    unstable: list[str]  # what is numerically wrong with the predictions (empty: nothing, or the check is off)
 
     def record(
         self,
@@ -150,13 +152,23 @@ def check_batch(
     profile: dict[str, Any],
     labels: str | None = None,
 ) -> BatchCheck:
-    """Predict, then compare features and predictions with the profile, and labels with the baseline."""
+    """Predict and check the numbers; compare features and predictions with the profile, labels with the baseline."""
     scored = predict_in_chunks(model, table, params)
+    unstable = prediction_problems(model, scored, params)
     drift = check_drift(profile, policy, table, scored["prediction"].to_numpy())
     if labels is None:
-        return BatchCheck(table, scored, drift, None, None, 0)
+        return BatchCheck(table, scored, drift, None, None, 0, unstable)
     metrics, efficacy, labelled = check_efficacy(model, table[labels], scored, params, policy, profile)
-    return BatchCheck(table, scored, drift, metrics, efficacy, labelled)
+    return BatchCheck(table, scored, drift, metrics, efficacy, labelled, unstable)
+
+
+def prediction_problems(model: Any, scored: pd.DataFrame, params: UseCaseParams) -> list[str]:
+    """The numerical-stability problems of a scored batch, unless the version's quality policy turned the check off."""
+    if params.quality is not None and params.quality.numerical_stability == "off":
+        return []
+    classifier = params.task != "regression"
+    proba = scored[[f"proba_{label}" for label in model.classes_]].to_numpy() if classifier else None
+    return stability_problems(scored["prediction"].to_numpy(), proba)
 
 
 def predict_in_chunks(model: Any, table: pd.DataFrame, params: UseCaseParams) -> pd.DataFrame:
@@ -193,7 +205,7 @@ def monitor(
         check = check_batch(table, params, policy, model, profile, labels)
     drift = check.drift
 
-    reasons = _reasons(drift, check.efficacy, policy)
+    reasons = alert_reasons(check, policy)
     checked_at = datetime.now(UTC).replace(microsecond=0)
     folder = out or ProjectPaths(root).use_case(name).monitoring_reports
     stem = f"{checked_at.strftime('%Y%m%dT%H%M%SZ')}-{info.version}"
@@ -233,6 +245,7 @@ def write_reports(
         "prediction": drift.prediction.to_json(),
         "labelled_rows": check.labelled,
         "metrics": check.metrics,
+        "numerical_stability": check.unstable,
     }
     plots = {
         column.name: column_plot(column, profile["features"][column.name], check.table[column.name])
@@ -245,9 +258,10 @@ def write_reports(
     atomic_write_text(report_html, render_html(report, plots))
 
 
-def _reasons(drift: DriftResult, efficacy: Efficacy | None, policy: Monitoring) -> list[str]:
+def alert_reasons(check: BatchCheck, policy: Monitoring) -> list[str]:
     """Why the verdict is an alert; empty when it is not."""
-    reasons = []
+    drift, efficacy = check.drift, check.efficacy
+    reasons = [f"numerical stability: {problem}" for problem in check.unstable]
     if drift.dataset_drift:
         reasons.append(
             f"dataset drift: {len(drift.drifted_features)} of {len(drift.features)} features drifted "

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from factory.artifacts.metrics import BASELINE_KEY
+from factory.artifacts.metrics import BASELINE_KEY, SLICES_KEY
 from factory.release.records import GateResult
-from factory.spec import ChampionGate, Release
+from factory.spec import ChampionGate, Release, SliceGates
 
 Direction = Callable[[str], bool]  # metric name -> greater is better
 
@@ -37,6 +37,7 @@ def evaluate_gates(
                 primary_metric, metrics.get(primary_metric), baseline.get(primary_metric), greater_is_better
             )
         )
+    results += slice_gates(policy.slices, primary_metric, metrics.get(SLICES_KEY), greater_is_better(primary_metric))
     for metric, gate in sorted(champion_gates(policy, primary_metric).items()):
         results.append(
             _versus_champion(
@@ -72,6 +73,71 @@ def _versus_baseline(metric: str, value: Any, baseline: Any, greater_is_better: 
         value=value,
         passed=passed,
         detail=f"{value:.4f} {sign} {baseline:.4f} (trivial baseline)",
+    )
+
+
+def slice_gates(gates: SliceGates, primary_metric: str, summary: Any, higher: bool) -> list[GateResult]:
+    """The per-slice gates on each slice column, then the fairness gates on the protected ones.
+
+    `summary` is metrics.json's slice summary (`factory.artifacts.metrics.slice_summary`); a
+    column whose slices are too small to judge passes with a note saying so.
+    """
+    results: list[GateResult] = []
+    for column, entry in sorted((summary or {}).items()):
+        label = f"{primary_metric} by {column}"
+        if gates.worst is not None:
+            results.append(
+                _bound(label, "slice worst", gates.worst, entry.get("worst"), higher, entry.get("worst_slice"))
+            )
+        if gates.max_gap is not None:
+            results.append(_bound(f"{label} (gap)", "slice gap", gates.max_gap, entry.get("gap"), False, None))
+        if entry.get("protected") and "parity_gap" in entry:
+            if gates.max_parity_gap is not None:
+                results.append(
+                    _bound(
+                        f"positive rate by {column} (gap)",
+                        "parity",
+                        gates.max_parity_gap,
+                        entry["parity_gap"],
+                        False,
+                        None,
+                    )
+                )
+            if gates.max_opportunity_gap is not None:
+                results.append(
+                    _bound(
+                        f"true positive rate by {column} (gap)",
+                        "opportunity",
+                        gates.max_opportunity_gap,
+                        entry.get("opportunity_gap"),
+                        False,
+                        None,
+                    )
+                )
+    return results
+
+
+def _bound(metric: str, kind: str, threshold: float, value: Any, at_least: bool, where: str | None) -> GateResult:
+    """`value` against a bound: at least `threshold`, or at most; no value means too few rows to judge."""
+    if value is None:
+        return GateResult(
+            metric=metric,
+            kind=kind,
+            threshold=threshold,
+            value=None,
+            passed=True,
+            detail="too few rows in its slices to judge",
+        )
+    passed = value >= threshold if at_least else value <= threshold
+    sign = ">=" if at_least else "<="
+    slice_name = f" (slice {where})" if where else ""
+    return GateResult(
+        metric=metric,
+        kind=kind,
+        threshold=threshold,
+        value=value,
+        passed=passed,
+        detail=f"{value:.4f} {sign} {threshold}{slice_name}",
     )
 
 

@@ -23,7 +23,8 @@ class GateResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     metric: str
-    kind: str  # "min", "max" or "champion"
+    # "min", "max", "baseline", "champion", or a slice gate: "slice worst", "slice gap", "parity", "opportunity"
+    kind: str
     threshold: float | None
     value: float | None
     champion: float | None = None

@@ -6,7 +6,14 @@ loaded again here.
 
 from __future__ import annotations
 
-from factory.artifacts.metrics import BASELINE_KEY, baseline_predictions, compute_metrics, slice_metrics
+from factory.artifacts.metrics import (
+    BASELINE_KEY,
+    SLICES_KEY,
+    baseline_predictions,
+    compute_metrics,
+    slice_metrics,
+    slice_summary,
+)
 from factory.artifacts.predictions import read_predictions
 from factory.artifacts.profile import build_profile
 from factory.io import write_json
@@ -16,7 +23,15 @@ from factory.stages import plots
 
 # The params.yaml keys this stage reads: DVC reruns it when one changes (factory.compile reads
 # this tuple; tests/test_stage_params.py holds the stage to it).
-PARAMS = ("task", "target", "features.numeric", "features.categorical", "evaluation")
+PARAMS = (
+    "task",
+    "target",
+    "features.numeric",
+    "features.categorical",
+    "evaluation",
+    "release.slices.min_rows",
+    "protected_columns",
+)
 UNTRACKED = ("name",)  # read, yet no reason to rerun: the use case's name is its folder
 
 
@@ -29,8 +44,10 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     metrics = compute_metrics(predictions, params)
     train_target = pd.read_parquet(paths.train_data, columns=[params.target])[params.target].to_numpy()
     baseline = compute_metrics(baseline_predictions(train_target, predictions.y_true, params.task), params)
-    write_json(paths.metrics, {**metrics, "n_test": len(test), BASELINE_KEY: baseline})
-    write_json(paths.slice_metrics, slice_metrics(test, predictions, params))
+    slices = slice_metrics(test, predictions, params)
+    summary = {SLICES_KEY: slice_summary(slices, params)} if slices else {}
+    write_json(paths.metrics, {**metrics, "n_test": len(test), BASELINE_KEY: baseline, **summary})
+    write_json(paths.slice_metrics, slices)
     profile = build_profile(
         test,
         params.features.numeric,

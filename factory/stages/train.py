@@ -2,7 +2,8 @@
 
 The stage also predicts the held-out rows, so evaluation never loads the model again: a large
 forest takes seconds to load, and while the model is serialised (mostly compression, which
-leaves Python's lock free) the predictions run beside it.
+leaves Python's lock free) the predictions run beside it, and so do the model tests of the
+quality policy on those rows (numerical stability, then each feature's permutation importance).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from factory import registry
 from factory.allocator import freed_buffers_returned
-from factory.artifacts.predictions import predict, write_predictions
+from factory.artifacts import importance, stability
+from factory.artifacts.predictions import Predictions, predict, write_predictions
+from factory.artifacts.quality import Finding, errors
+from factory.errors import BuildError
 from factory.io import atomic_write_bytes, model_bytes, read_parquet, sha256_bytes, write_json
 from factory.paths import UseCasePaths
 from factory.spec import ComponentRef, UseCaseParams
@@ -24,7 +28,8 @@ from factory.stages.runtime import compute_backend
 
 # The params.yaml keys this stage reads: DVC reruns it when one changes (factory.compile reads
 # this tuple; tests/test_stage_params.py holds the stage to it).
-PARAMS = ("task", "target", "features", "model", "split")  # split: a search cuts its folds by the split's kind
+# split: a search cuts its folds by the split's kind, and its seed seeds the feature importance's shuffles
+PARAMS = ("task", "target", "features", "model", "split", "evaluation.primary_metric", "quality")
 # Read, yet no reason to rerun: the name is the use case's folder, and where training runs
 # never changes the model (moving a use case to a cluster rebuilds nothing).
 UNTRACKED = ("name", "runtime")
@@ -54,11 +59,55 @@ def run(params: UseCaseParams, paths: UseCasePaths) -> None:
     with ThreadPoolExecutor(max_workers=1) as pool:
         serialised = pool.submit(model_bytes, pipeline)
         predictions = predict(pipeline, test, params)
+        checks, importance_record = model_tests(pipeline, test, predictions, params)
         data = serialised.result()
-    # Both files are written once both are ready, so a failure leaves neither.
+    # The files are written once all are ready, so a failure (or a model test set to error) leaves none.
     write_predictions(paths.predictions, predictions)
     atomic_write_bytes(paths.model, data)
+    write_json(paths.model_checks, checks)
+    write_json(paths.importance, importance_record)
     logger.info("%s: model saved, sha256 %s", params.name, sha256_bytes(data))
+
+
+def model_tests(
+    model: Pipeline, test: pd.DataFrame, predictions: Predictions, params: UseCaseParams
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The records of model_checks.json and importance.json, as the quality policy asks for them.
+
+    Raises `BuildError` naming what was found when a test the policy sets to `error` finds it.
+    """
+    policy = params.quality
+    if policy is None:
+        return stability.stability_record(0, [], "off"), importance.not_computed("off", "no quality policy")
+    problems = stability.stability_problems(predictions.y_pred, predictions.y_proba)
+    unstable = stability.stability_findings(problems, policy.numerical_stability)
+    _raise_for_errors(params, unstable)
+    checks = stability.stability_record(len(predictions.y_pred), unstable, policy.numerical_stability)
+    warnings = list(unstable)
+    action = policy.uninformative_feature
+    if action == "off":
+        record = importance.not_computed(action, "quality.uninformative_feature is off")
+    elif problems:
+        record = importance.not_computed(action, "the predictions are not numerically stable")
+    elif (measured := importance.permutation_importance(model, test, params, policy.importance_repeats)) is None:
+        record = importance.not_computed(action, f"{params.evaluation.primary_metric} is undefined on the test rows")
+    else:
+        uninformative = measured.findings(action)
+        _raise_for_errors(params, uninformative)
+        warnings += uninformative
+        record = measured.record(action)
+    for finding in warnings:
+        logger.warning("%s: %s", params.name, finding.line())
+    return checks, record
+
+
+def _raise_for_errors(params: UseCaseParams, findings: list[Finding]) -> None:
+    """Raise `BuildError` listing the findings the policy makes errors, if any."""
+    if failed := errors(findings):
+        raise BuildError(
+            f"use_cases/{params.name}/config.yaml: model test(s) failed on the test rows "
+            "(quality: sets them to error):\n" + "\n".join(f"  - {finding.line()}" for finding in failed)
+        )
 
 
 def fit_pipeline(pipeline: Pipeline, table: Path, params: UseCaseParams) -> Pipeline:

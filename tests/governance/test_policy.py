@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,54 @@ def test_a_bad_policy_names_its_file_and_key(project: Path) -> None:
 def test_no_policy_file_requires_nothing(project: Path) -> None:
     (project / POLICY_FILE).unlink()
     assert load_policy(project).required("high") == []
+
+
+# ---------------------------------------------------------------- column tags
+
+
+def test_a_banned_column_tag_is_refused_by_check_and_audit(project: Path) -> None:
+    from factory.governance.audit import audit
+
+    # churn (medium) learns from age, which customers tags protected: allowed at medium, banned at high.
+    edit_config(project, "churn", {"risk_tier": "high"}, [])
+    config = yaml.safe_load((project / "use_cases/churn/config.yaml").read_text())
+    config["card"].update({key: "set" for key in ("intended_users", "factors", "ethical_considerations")})
+    (project / "use_cases/churn/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    with pytest.raises(ConfigError) as caught:
+        check_project(ProjectPaths(project))
+    message = str(caught.value)
+    assert message.startswith("use_cases/churn/config.yaml: invalid configuration")
+    assert "features.numeric.0: expected a column not tagged protected: risk tier high bans pii, deprecated" in message
+    assert "got 'age'" in message
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)  # the audit also reads the release tags
+    gaps = [gap for gap in audit(project, now=datetime.now(UTC)).gaps if gap.check == "banned column"]
+    assert [gap.use_case for gap in gaps] == ["churn"] and "drop 'age' from features.numeric.0" in gaps[0].fix
+    # The policy switched off for the tier: the same config passes.
+    policy = yaml.safe_load((project / POLICY_FILE).read_text())
+    policy["banned_column_tags"]["high"] = []
+    (project / POLICY_FILE).write_text(yaml.safe_dump(policy))
+    check_project(ProjectPaths(project))
+
+
+def test_a_pii_column_is_never_a_feature_or_a_slice(project: Path) -> None:
+    edit_config(project, "customer-value", {"evaluation": {"primary_metric": "r2", "slices": ["customer_id"]}}, [])
+    config = yaml.safe_load((project / "use_cases/customer-value/config.yaml").read_text())
+    config["features"]["numeric"].append("customer_id")
+    (project / "use_cases/customer-value/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    with pytest.raises(ConfigError) as caught:
+        check_project(ProjectPaths(project))
+    message = str(caught.value)
+    assert "features.numeric.5: expected a column not tagged pii" in message
+    assert "evaluation.slices.0: expected a column not tagged pii: slice values are shown in reports" in message
+
+
+def test_an_unknown_column_tag_names_the_file_and_the_choices(project: Path) -> None:
+    from factory.compose import load_products
+
+    file = project / "conf/data/customers.yaml"
+    file.write_text(file.read_text().replace("tags: [protected]", "tags: [secret]"))
+    with pytest.raises(ConfigError) as caught:
+        load_products(ProjectPaths(project))
+    message = str(caught.value)
+    assert message.startswith("conf/data/customers.yaml: invalid configuration")
+    assert "schema.columns.age.tags.0" in message and "'pii', 'protected' or 'deprecated'" in message

@@ -568,6 +568,11 @@ case(
     config(set_in("monitoring", {"numeric": {"large": {"component": "psi", "params": {"bins": 10**6}}}})),
 )
 case(U, "small-sample-negative", config(set_in("monitoring", {"small_sample_rows": -1})))
+case(U, "max-age-huge", config(set_in("monitoring", {"max_age_days": 10**6})))
+case(U, "importance-repeats-huge", config(set_in("quality", {"importance_repeats": 10**6})))
+case(U, "slice-min-rows-huge", config(set_in("release", {"slices": {"min_rows": 10**12}})))
+case(U, "slice-gap-infinite", config(set_in("release", {"slices": {"max_gap": float("inf")}})))
+case(K, "column-tag-unknown", product(set_in("schema.columns.species.tags", ["secret"])))
 case(U, "bool-for-float", model({"C": True}))
 case(U, "dask-address", config(set_in("runtime", {"engine": "dask", "address": "tcp://127.0.0.1:8786"})))
 case(U, "dask-address-null", config(set_in("runtime", {"address": None})))
