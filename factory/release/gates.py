@@ -128,16 +128,20 @@ def _bound(metric: str, kind: str, threshold: float, value: Any, at_least: bool,
             passed=True,
             detail="too few rows in its slices to judge",
         )
+    return _compared(metric, kind, threshold, value, at_least, f" (slice {where})" if where else "")
+
+
+def _compared(metric: str, kind: str, threshold: float, value: float, at_least: bool, note: str) -> GateResult:
+    """The verdict of `value` against `threshold` (at least it, or at most), worded with `note` after the figures."""
     passed = value >= threshold if at_least else value <= threshold
     sign = ">=" if at_least else "<="
-    slice_name = f" (slice {where})" if where else ""
     return GateResult(
         metric=metric,
         kind=kind,
         threshold=threshold,
         value=value,
         passed=passed,
-        detail=f"{value:.4f} {sign} {threshold}{slice_name}",
+        detail=f"{value:.4f} {sign} {threshold}{note}",
     )
 
 
@@ -159,16 +163,7 @@ def _absolute(metric: str, kind: str, threshold: float, value: Any) -> GateResul
             passed=False,
             detail="metric missing from the build",
         )
-    passed = value >= threshold if kind == "min" else value <= threshold
-    sign = ">=" if kind == "min" else "<="
-    return GateResult(
-        metric=metric,
-        kind=kind,
-        threshold=threshold,
-        value=value,
-        passed=passed,
-        detail=f"{value:.4f} {sign} {threshold}",
-    )
+    return _compared(metric, kind, threshold, value, kind == "min", "")
 
 
 def _versus_champion(metric: str, gate: ChampionGate, value: Any, champion: Any, higher: bool) -> GateResult:
