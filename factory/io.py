@@ -112,6 +112,14 @@ def write_json(path: Path, value: Any) -> None:
     atomic_write_text(path, canonical_json(value))
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON object the factory wrote (a build record), or the empty mapping when the file is absent."""
+    if not path.is_file():
+        return {}
+    value = json.loads(path.read_text(encoding="utf-8"))
+    return value if isinstance(value, dict) else {}
+
+
 def parse_yaml(text: str) -> Any:
     """YAML text as plain values, with the safe loader (libyaml's where PyYAML has it: 10x faster)."""
     import yaml

@@ -11,7 +11,6 @@ config text is escaped), with the plots inlined as data URIs so the page needs n
 from __future__ import annotations
 
 import base64
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from factory.artifacts.params import load_product_params
 from factory.artifacts.quality import Finding, read_findings
 from factory.errors import GitError
 from factory.gitrepo import git
+from factory.io import read_json_object
 from factory.kernels import describe
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.spec import Card, DataInput, DataProductSpec, UseCaseParams
@@ -79,23 +79,23 @@ def read_inputs(params: UseCaseParams, paths: UseCasePaths, lineage: dict[str, A
             name=name,
             spec=specs.get(name),
             md5=lineage["data_products"].get(name, {}).get("md5"),
-            stats=_json_or_empty(project.product_stats(path)),
+            stats=read_json_object(project.product_stats(path)),
         )
         for name, path in sorted(params.products.items())
     ]
     search_file = paths.artifacts / "search.json"  # written by the hyperparameter search, when there is one
     return CardInputs(
         params=params,
-        metrics=_json_or_empty(paths.metrics),
-        slices=_json_or_empty(paths.slice_metrics),
+        metrics=read_json_object(paths.metrics),
+        slices=read_json_object(paths.slice_metrics),
         lineage=lineage,
         products=products,
         training_rows=_parquet_rows(paths.train_data),
-        search=_json_or_empty(search_file) if search_file.is_file() else None,
+        search=read_json_object(search_file) if search_file.is_file() else None,
         built_on=_commit_date(paths.root, lineage["git"].get("commit")),
         quality=read_findings(paths.quality),
-        importance=_json_or_empty(paths.importance),
-        model_checks=_json_or_empty(paths.model_checks),
+        importance=read_json_object(paths.importance),
+        model_checks=read_json_object(paths.model_checks),
     )
 
 
@@ -444,13 +444,6 @@ def _codes(names: list[str]) -> str:
 def _one_line(text: str) -> str:
     """Config text on one line, so it cannot break the Markdown structure around it."""
     return " ".join(text.split()).replace("|", "\\|")
-
-
-def _json_or_empty(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    value = json.loads(path.read_text(encoding="utf-8"))
-    return value if isinstance(value, dict) else {}
 
 
 def _parquet_rows(path: Path) -> int | None:

@@ -6,7 +6,6 @@ Every figure comes from the repository: the validated configs, the build records
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -17,6 +16,7 @@ from factory import registry
 from factory.compose import Project, load_project
 from factory.errors import ConfigError
 from factory.governance.staleness import current_time, production_age
+from factory.io import read_json_object
 from factory.monitor.log import MonitoringRecord, latest_record
 from factory.paths import ProjectPaths
 from factory.release import registry_state
@@ -155,7 +155,7 @@ def _dependency_check(item: str, project: Project) -> Callable[[UseCaseSpec], bo
 def _row(project: Project, spec: UseCaseSpec, now: datetime) -> InventoryRow:
     root = project.paths.root
     use_case = project.paths.use_case(spec.name)
-    metrics = _json(use_case.metrics) if use_case.dvc_lock.is_file() else {}
+    metrics = read_json_object(use_case.metrics) if use_case.dvc_lock.is_file() else {}
     versions = registry_state.versions(root, spec.name)
     events = registry_state.stage_events(root, spec.name)
     holders = {stage: info.version for info in versions for stage in info.stages}
@@ -299,13 +299,6 @@ def used_components(project: Project, spec: UseCaseSpec) -> list[str]:
         product = project.products[product_name]
         names |= {product.source.component, *(ref.component for ref in product.transforms)}
     return sorted(names)
-
-
-def _json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    value = json.loads(path.read_text(encoding="utf-8"))
-    return value if isinstance(value, dict) else {}
 
 
 def _iso(moment: datetime) -> str:

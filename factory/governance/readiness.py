@@ -13,8 +13,6 @@ declarations, the governance policy and the CI workflows.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -25,8 +23,10 @@ from factory.artifacts.metrics import BASELINE_KEY, SLICES_KEY
 from factory.artifacts.params import load_use_case_params
 from factory.compose import Project, load_policy, load_project
 from factory.errors import NotReady
+from factory.gitrepo import file_at, uncommitted_files
 from factory.governance.inventory import used_components
 from factory.governance.policy import tag_problems
+from factory.io import read_json_object
 from factory.monitor.log import MonitoringRecord, latest_record
 from factory.paths import ProjectPaths, UseCasePaths
 from factory.release import registry_state
@@ -84,10 +84,7 @@ class Evidence:
 
     def artifact(self, path: Path) -> dict[str, Any] | None:
         """A JSON build output, or None when the use case has not written it."""
-        if not path.is_file():
-            return None
-        value = json.loads(path.read_text(encoding="utf-8"))
-        return value if isinstance(value, dict) else None
+        return read_json_object(path) if path.is_file() else None
 
     def production_gates(self, *kinds: str) -> list[Any]:
         """The production version's gate results of the given kinds (from its release record)."""
@@ -190,9 +187,8 @@ def _feature_code(e: Evidence) -> tuple[float, str, str]:
 @_test("M1", "Model development", "Model specs are reviewed and submitted")
 def _reviewed(e: Evidence) -> tuple[float, str, str]:
     config = e.paths.config.relative_to(e.root).as_posix()
-    tracked = _git(e.root, "ls-files", "--error-unmatch", config) is not None
-    if not tracked:
-        return 0.0, f"{config} is not committed", "commit it through a pull request"
+    if file_at(e.root, "HEAD", config) is None or config in uncommitted_files(e.root):
+        return 0.0, f"{config} is not committed as it is", "commit it through a pull request"
     if "factory check" not in e.pr_workflow:
         return 0.0, f"{PR_WORKFLOW} does not run `factory check`", "run it on every pull request"
     return 1.0, f"{config} is in Git and every pull request runs `factory check` on it", ""
@@ -404,11 +400,6 @@ def _gates_passed(
     if failed:
         return 0.0, f"{failed[0].metric}: {failed[0].detail}", "release a model that passes"
     return 1.0, "; ".join(f"{g.metric} {g.detail}" for g in gates), ""
-
-
-def _git(root: Path, *args: str) -> str | None:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    return done.stdout if done.returncode == 0 else None
 
 
 def _read(path: Path) -> str:
