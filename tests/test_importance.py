@@ -104,6 +104,20 @@ def test_the_record_is_byte_identical_and_at_most_2000_rows_are_used() -> None:
     assert other is not None and other.features != first.features
 
 
+def test_a_wide_table_is_scored_a_few_shuffles_at_a_time_with_the_same_figures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    params = use_case("binary_classification", "roc_auc", FOREST)
+    pipeline = fitted(params, rows(1500, 1, "binary_classification"))
+    test = rows(400, 3, "binary_classification")
+    at_once = importance.permutation_importance(pipeline, test, params, repeats=5)
+    # room for two shuffled copies of the 400 rows and 3 features per call: groups of 2, 2 and 1
+    monkeypatch.setattr(importance, "MAX_SCORED_CELLS", 2 * 400 * 3)
+    in_groups = importance.permutation_importance(pipeline, test, params, repeats=5)
+    assert at_once is not None and in_groups is not None
+    assert canonical_json(in_groups.record("warn")) == canonical_json(at_once.record("warn"))
+
+
 def test_the_policy_error_fails_naming_the_features_and_warn_records_them() -> None:
     task = "binary_classification"
     strict = use_case(task, "roc_auc", FOREST, uninformative_feature="error")

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_ROWS = 2000  # test rows the importance is measured on; more are subsampled
+# Shuffled copies scored in one call hold at most this many cells (160 MB of float64): a table
+# of thousands of columns is scored a few shuffles at a time instead of all at once.
+MAX_SCORED_CELLS = 20_000_000
 NOISE_STDS = 2.0  # a mean importance at most this many standard deviations of its shuffles is noise
 METHOD = "permutation"
 TEST = "uninformative_feature"  # the policy key and the finding's test name
@@ -126,16 +129,21 @@ def permutation_importance(model: Any, test: pd.DataFrame, params: UseCaseParams
     if baseline is None:
         return None
     sign = 1.0 if greater_is_better else -1.0
-    stacked = pd.concat([features] * repeats, ignore_index=True)
+    per_call = max(1, min(repeats, MAX_SCORED_CELLS // max(1, rows * len(features.columns))))
+    stacked = pd.concat([features] * per_call, ignore_index=True)
     result: dict[str, tuple[float, float]] = {}
     for name in params.features.columns:
         original = stacked[name]
         shuffles = [features[name].iloc[rng.permutation(rows)] for _ in range(repeats)]
-        stacked[name] = pd.concat(shuffles, ignore_index=True)
-        # The baseline's call checked these values (a shuffle makes no new one) and the metric's
-        # arguments: scikit-learn's checks are skipped here, a tenth of the time.
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            scores = score(stacked)
+        scores = []
+        for start in range(0, repeats, per_call):
+            group = shuffles[start : start + per_call]
+            frame = stacked if len(group) == per_call else stacked.iloc[: rows * len(group)].copy()
+            frame[name] = pd.concat(group, ignore_index=True)
+            # The baseline's call checked these values (a shuffle makes no new one) and the metric's
+            # arguments: scikit-learn's checks are skipped here, a tenth of the time.
+            with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+                scores += score(frame)
         # The truth is the baseline's, so a score is undefined only where the model's answers are
         # not finite, which the check of numerical stability judges: no loss counted here.
         losses = np.array([0.0 if shuffled is None else sign * (baseline - shuffled) for shuffled in scores])
