@@ -178,4 +178,4 @@ def test_explain_steps_a_row_through_the_released_pipeline(repo: Path) -> None:
     assert found["contribution_kind"].startswith("change along the decision path")
     assert 0 < len(found["contributions"]) <= 8
     code, output = run_factory(make_runner(repo), "explain", NAME, "--input", str(batch), "--row", "600")
-    assert code != 0 and "--row 600 is not a row of the table (it has 600)" in output and "Traceback" not in output
+    assert code == 2 and "--row 600 is not a row of the table (it has 600)" in output and "Traceback" not in output
